@@ -1,0 +1,79 @@
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { ConfigError, loadWorkerConfig } from './load-config.ts'
+
+const repositoryConfig = join(import.meta.dirname, '..', '..', '..', '..', 'config')
+let root: string
+
+/** Lays out a service root whose config/ holds the shipped examples under their real names. */
+function setupRoot(): string {
+  const directory = mkdtempSync(join(tmpdir(), 'ork-config-'))
+  cpSync(repositoryConfig, join(directory, 'config'), { recursive: true })
+  for (const name of [
+    'base.ork',
+    'common',
+    'global.config',
+    'aggr.data',
+    'aggr.stats',
+    'aggr.crossthg',
+    'cross.aggr.action',
+  ]) {
+    cpSync(join(directory, 'config', `${name}.json.example`), join(directory, 'config', `${name}.json`))
+  }
+  cpSync(join(directory, 'config/facs/net.config.json.example'), join(directory, 'config/facs/net.config.json'))
+  return directory
+}
+
+beforeEach(() => {
+  root = setupRoot()
+})
+afterEach(() => rmSync(root, { recursive: true, force: true }))
+
+describe('loadWorkerConfig', () => {
+  it('loads every shipped example and validates it', () => {
+    const config = loadWorkerConfig(root, 'production')
+    expect(config.ork.actionIntvlMs).toBe(5000)
+    expect(config.net.allow).toEqual([])
+    expect(Object.keys(config.aggrStats?.miner?.ops ?? {})).toHaveLength(72)
+    expect(config.aggrData?.aggrTailLogKeys?.map((entry) => entry.type)).toEqual(['miner', 'powermeter', 'container'])
+    expect(config.crossAggrAction?.action).toBe('setPowerMode')
+    expect(config.globalConfig?.aggrTailLogTimezones).toEqual([{ code: 'UTC', offset: 0 }])
+  })
+
+  it('prefers config/<env>.<name>.json and selects the env sub-object', () => {
+    writeFileSync(join(root, 'config/test.base.ork.json'), JSON.stringify({ test: { callTargetsLimit: 7 } }))
+    expect(loadWorkerConfig(root, 'test').ork.callTargetsLimit).toBe(7)
+    expect(loadWorkerConfig(root, 'production').ork.callTargetsLimit).toBe(500)
+  })
+
+  it('treats optional files as absent', () => {
+    rmSync(join(root, 'config/aggr.stats.json'))
+    rmSync(join(root, 'config/cross.aggr.action.json'))
+    const config = loadWorkerConfig(root, 'production')
+    expect(config.aggrStats).toBeUndefined()
+    expect(config.crossAggrAction).toBeUndefined()
+  })
+
+  it('names the file and the key of a wrong value', () => {
+    writeFileSync(join(root, 'config/base.ork.json'), JSON.stringify({ actionIntvlMs: 'soon' }))
+    expect(() => loadWorkerConfig(root, 'production')).toThrow(/^config\/base\.ork\.json: actionIntvlMs: /)
+    writeFileSync(join(root, 'config/base.ork.json'), JSON.stringify({ actionIntvlMs: 50 }))
+    expect(() => loadWorkerConfig(root, 'production')).toThrow(ConfigError)
+  })
+
+  it('reports a missing required file, a missing net section and broken JSON', () => {
+    rmSync(join(root, 'config/base.ork.json'))
+    expect(() => loadWorkerConfig(root, 'production')).toThrow(/config\/base\.ork\.json: required file is missing/)
+    cpSync(join(root, 'config/base.ork.json.example'), join(root, 'config/base.ork.json'))
+    writeFileSync(join(root, 'config/facs/net.config.json'), JSON.stringify({ r1: {} }))
+    expect(() => loadWorkerConfig(root, 'production')).toThrow(/net\.config\.json: r0: section is missing/)
+    writeFileSync(join(root, 'config/facs/net.config.json'), '{ nope')
+    expect(() => loadWorkerConfig(root, 'production')).toThrow(/net\.config\.json: not valid JSON/)
+    writeFileSync(join(root, 'config/facs/net.config.json'), JSON.stringify({ r0: { allow: ['zz'] } }))
+    expect(() => loadWorkerConfig(root, 'production')).toThrow(
+      /net\.config\.json: allow\.0: expected a 64-character hex/,
+    )
+  })
+})

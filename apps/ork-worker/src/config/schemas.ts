@@ -1,0 +1,116 @@
+import { z } from 'zod'
+
+/**
+ * zod schemas of every config file the worker reads. Unknown keys are kept (loose
+ * objects): operators' files carry keys the reference ignores, and those must not stop
+ * a drop-in replacement from starting.
+ */
+
+const positiveInteger = z.number().int().positive()
+const hexKey = z.string().regex(/^[0-9a-fA-F]{64}$/, 'expected a 64-character hex public key')
+
+/** `config/base.ork.json` → `conf.ork` (required). */
+export const baseOrkConfigSchema = z.looseObject({
+  actionIntvlMs: z.number().int().min(100).optional(),
+  callTargetsLimit: positiveInteger.optional(),
+  automationIntvlMs: z.number().optional(),
+  automationTypes: z.array(z.unknown()).optional(),
+})
+
+/** `config/common.json`: base worker logging. */
+export const commonConfigSchema = z.looseObject({
+  dir_log: z.string().optional(),
+  debug: z.union([z.number(), z.boolean()]).optional(),
+})
+
+const bootstrapNode = z.union([z.string(), z.looseObject({ host: z.string(), port: z.number().int() })])
+
+/** `config/facs/net.config.json`, section `r0`. */
+export const netConfigSchema = z.looseObject({
+  allow: z.array(hexKey).optional(),
+  allowReadOnly: z.array(hexKey).optional(),
+  allowLocal: z.boolean().optional(),
+  dhtOpts: z.looseObject({ bootstrap: z.array(bootstrapNode).optional(), host: z.string().optional() }).optional(),
+})
+
+/**
+ * A daily-history time zone: `offset` in ms east of UTC (the reference's form), or an
+ * IANA `timezone` name whose days follow daylight-saving changes.
+ */
+export const timezoneSchema = z.looseObject({
+  code: z.string().min(1),
+  offset: z.number().optional(),
+  timezone: z.string().optional(),
+})
+
+/** `config/global.config.json` → `conf.globalConfig` (optional). */
+export const globalConfigSchema = z.looseObject({
+  aggrTailLogTimezones: z.array(timezoneSchema).optional(),
+  isAutoSleepAllowed: z.boolean().optional(),
+})
+
+const projection = z.record(z.string(), z.unknown())
+
+/** One entry of `aggrTailLogKeys`. */
+export const aggrTailLogKeySchema = z.looseObject({
+  key: z.string().min(1),
+  type: z.string().min(1),
+  tag: z.string().optional(),
+  fields: projection.optional(),
+  aggrFields: projection.optional(),
+  limit: positiveInteger.optional(),
+})
+
+/** `config/aggr.data.json` → `conf.aggrData` (optional). Key typos are the reference's. */
+export const aggrDataConfigSchema = z.looseObject({
+  agrrTailLogIntvlMs: positiveInteger.optional(),
+  aggrTailLogStoreDays: positiveInteger.optional(),
+  aggrTailLogApiDelay: z.number().min(0).optional(),
+  aggrTailLogKeys: z.array(aggrTailLogKeySchema).optional(),
+})
+
+/** `config/aggr.stats.json` → `conf.aggrStats`: base type → ops. */
+export const aggrStatsConfigSchema = z.record(
+  z.string(),
+  z.looseObject({ ops: z.record(z.string(), z.looseObject({ op: z.string().min(1), src: z.string().optional() })) }),
+)
+
+/** `config/aggr.crossthg.json` → `conf.aggrCrossthg`, keyed by full request type. */
+export const aggrCrossthgConfigSchema = z.record(
+  z.string(),
+  z.looseObject({
+    searchAggr: z.array(z.record(z.string(), z.unknown())),
+    searchFields: projection.optional(),
+    crossArrKey: z.string(),
+    crossObjKey: z.string(),
+    thgProperty: z.array(z.string()),
+    groupAggr: z.array(z.record(z.string(), z.unknown())).optional(),
+  }),
+)
+
+/** `config/cross.aggr.action.json` → `conf.crossAggrAction` (optional). */
+export const crossAggrActionConfigSchema = z.looseObject({
+  tagPrefix: z.string(),
+  crossThingType: z.string(),
+  action: z.string(),
+  params: z.array(z.unknown()),
+  authPerms: z.array(z.string()),
+  listThingsReq: z.looseObject({ query: z.record(z.string(), z.unknown()).optional(), fields: projection.optional() }),
+  minActionTsDiff: z.number().min(0).optional(),
+  crossThingsActionReq: z.looseObject({
+    devicesCondition: z.array(z.record(z.string(), z.unknown())).optional(),
+    fields: projection.optional(),
+  }),
+  voter: z.string().optional(),
+  agrrListThingsIntvlMs: positiveInteger.optional(),
+})
+
+export type BaseOrkConfig = z.infer<typeof baseOrkConfigSchema>
+export type CommonConfig = z.infer<typeof commonConfigSchema>
+export type NetConfig = z.infer<typeof netConfigSchema>
+export type GlobalConfig = z.infer<typeof globalConfigSchema>
+export type AggrDataConfig = z.infer<typeof aggrDataConfigSchema>
+export type AggrTailLogKey = z.infer<typeof aggrTailLogKeySchema>
+export type AggrStatsConfig = z.infer<typeof aggrStatsConfigSchema>
+export type AggrCrossthgConfig = z.infer<typeof aggrCrossthgConfigSchema>
+export type CrossAggrActionConfig = z.infer<typeof crossAggrActionConfigSchema>

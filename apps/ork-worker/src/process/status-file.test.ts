@@ -1,0 +1,38 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterEach, describe, expect, it } from 'vitest'
+import { ensureInstanceId, loadStatus, saveStatus, statusFilePath } from './status-file.ts'
+
+const directories: string[] = []
+afterEach(() => {
+  for (const directory of directories.splice(0)) rmSync(directory, { recursive: true, force: true })
+})
+
+describe('status file', () => {
+  it('creates status/<prefix>.json with a persisted instance id', () => {
+    const root = mkdtempSync(join(tmpdir(), 'ork-status-'))
+    directories.push(root)
+    const path = statusFilePath(root, 'wrk-ork-proc-aggr-shard-1')
+    expect(path).toBe(join(root, 'status', 'wrk-ork-proc-aggr-shard-1.json'))
+    const status = loadStatus(path)
+    const id = ensureInstanceId(status, 'wrk-ork-proc-aggr-shard-1')
+    expect(id).toMatch(
+      /^wrk-ork-proc-aggr-shard-1-[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,
+    )
+    saveStatus(path, { ...status, rpcPublicKey: 'aa' })
+    const reread = loadStatus(path)
+    expect(ensureInstanceId(reread, 'x')).toBe(id)
+    expect(JSON.parse(readFileSync(path, 'utf8'))).toEqual({ instanceId: id, rpcPublicKey: 'aa' })
+  })
+
+  it('treats an unreadable file as empty', () => {
+    const root = mkdtempSync(join(tmpdir(), 'ork-status-'))
+    directories.push(root)
+    const path = join(root, 'broken.json')
+    writeFileSync(path, '{"instanceId": ')
+    expect(loadStatus(path)).toEqual({})
+    writeFileSync(path, '[1]')
+    expect(loadStatus(path)).toEqual({})
+  })
+})
