@@ -1,0 +1,21 @@
+import { describe, expect, it } from 'vitest'
+import { assertSafeQuery, MAX_QUERY_DEPTH } from './query-guard.ts'
+
+describe('assertSafeQuery', () => {
+  it('lets ordinary queries, projections and pipelines through', () => {
+    expect(() => assertSafeQuery({ 'info.container': { $in: ['a', 'b'] }, $or: [{ type: 'miner' }] })).not.toThrow()
+    expect(() => assertSafeQuery([{ $unwind: '$workers' }, { $group: { _id: null } }])).not.toThrow()
+    expect(() => assertSafeQuery(undefined)).not.toThrow()
+  })
+
+  it.each(['$where', '$function', '$accumulator'])('refuses %s at any depth', (operator) => {
+    expect(() => assertSafeQuery({ [operator]: 'return true' })).toThrow('ERR_QUERY_INVALID')
+    expect(() => assertSafeQuery({ $and: [{ a: 1 }, { nested: { [operator]: {} } }] })).toThrow('ERR_QUERY_INVALID')
+  })
+
+  it('refuses absurd nesting instead of overflowing the stack', () => {
+    let deep: Record<string, unknown> = {}
+    for (let level = 0; level < MAX_QUERY_DEPTH + 5; level++) deep = { a: deep }
+    expect(() => assertSafeQuery(deep)).toThrow('ERR_QUERY_INVALID')
+  })
+})
