@@ -1,0 +1,67 @@
+import { OrkError } from '@ork/errors'
+import type { RackModel } from './rack-model.ts'
+
+/** Prefix of application errors in replies (`hp-svc-facs-net`). */
+export const HRPC_ERROR_PREFIX = '[HRPC_ERR]='
+
+/** Bytes sent by a rack configured to reply garbage: not JSON. */
+export const GARBAGE_REPLY: Buffer = Buffer.from([0x00, 0xff, 0x7b, 0x6e, 0x6f, 0x74, 0x2d, 0x6a, 0x73, 0x6f, 0x6e])
+
+/** Fault injection of a simulated rack (each can be switched at any time). */
+export interface RackFaults {
+  /** Every reply is delayed by this many ms. */
+  delayMs?: number
+  /** Methods (or all with `true`) that never answer; pending requests are released on close. */
+  neverAnswer?: boolean | string[]
+  /** Methods (or all with `true`) that reply non-JSON bytes. */
+  garbage?: boolean | string[]
+  /** Methods that reply `[HRPC_ERR]=ERR_SIMULATED_FAILURE`. */
+  failMethods?: string[]
+}
+
+const matches = (setting: boolean | string[] | undefined, method: string): boolean =>
+  setting === true || (Array.isArray(setting) && setting.includes(method))
+
+/** Hooks the wire layer needs to park requests that never answer. */
+export interface PendingRequests {
+  /** A promise that stays pending until the rack closes, then rejects. */
+  park(): Promise<never>
+}
+
+const sleep = (milliseconds: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, milliseconds))
+
+/** JSON-encodes a reply the way racks do (`undefined` has no JSON form; racks' callers see null). */
+export function encodeReply(value: unknown): Buffer {
+  return Buffer.from(JSON.stringify(value) ?? 'null')
+}
+
+/**
+ * Answers one raw request of a rack: the bytes a real rack worker would send
+ * back for `method` with body `request`, after applying the fault settings.
+ * Errors are replies too (`"[HRPC_ERR]=<message>"` as a JSON string), never RPC errors.
+ */
+export async function answerRackRequest(
+  model: RackModel,
+  faults: RackFaults,
+  pending: PendingRequests,
+  method: string,
+  request: Buffer,
+): Promise<Buffer> {
+  if (faults.delayMs && faults.delayMs > 0) await sleep(faults.delayMs)
+  if (matches(faults.neverAnswer, method)) await pending.park()
+  if (matches(faults.garbage, method)) return GARBAGE_REPLY
+  if (method === 'echo' || method === 'ping') return request
+  if (faults.failMethods?.includes(method)) return encodeReply(`${HRPC_ERROR_PREFIX}ERR_SIMULATED_FAILURE`)
+  let body: unknown
+  try {
+    body = JSON.parse(request.toString())
+  } catch (error) {
+    return encodeReply(`${HRPC_ERROR_PREFIX}${(error as Error).message}`)
+  }
+  try {
+    return encodeReply(await model.handle(method, body))
+  } catch (error) {
+    const message = error instanceof Error ? error.message : new OrkError('ERR_UNKNOWN').message
+    return encodeReply(`${HRPC_ERROR_PREFIX}${message}`)
+  }
+}
