@@ -1,0 +1,130 @@
+import { OrkError } from '@ork/errors'
+import { type Logger, silentLogger } from '@ork/logger'
+import pLimit from 'p-limit'
+import { RackHealth, type RackHealthEntry, type RackHealthOptions } from './health.ts'
+import type { RackRecord } from './registry.ts'
+
+/**
+ * What fan-outs need from a transport: `RpcNode.request` of @ork/rpc-transport satisfies it.
+ * It resolves with the parsed JSON reply and rejects on remote or transport failure.
+ */
+export interface RackRequester {
+  request(key: string | Buffer, method: string, data: unknown, options?: { timeout?: number }): Promise<unknown>
+}
+
+/** One rack's outcome in a fan-out. */
+export type FanOutResult<T = unknown> =
+  | { rack: RackRecord; ok: true; value: T }
+  | { rack: RackRecord; ok: false; error: Error }
+
+/** Per-call limits; the defaults are the reference's fan-out parameters (ork-behaviour.md 3.2). */
+export interface FanOutOptions {
+  /** Racks asked at a time (default 25). */
+  concurrency?: number
+  /** Deadline of each rack's request in ms (default 10000); down racks get the probe deadline. */
+  timeout?: number
+}
+
+/** The payload sent to every rack, or a function building each rack's own payload. */
+export type FanOutPayload = unknown | ((rack: RackRecord) => unknown)
+
+export interface RackFanOutOptions extends RackHealthOptions {
+  transport: RackRequester
+  /** Default concurrency of {@link RackFanOut.fanOut} (25). */
+  concurrency?: number
+  /** Default request timeout in ms (10000). */
+  timeout?: number
+  logger?: Logger
+}
+
+/** The reference's fan-out concurrency. */
+export const DEFAULT_FAN_OUT_CONCURRENCY = 25
+/** The reference's fan-out timeout in ms. */
+export const DEFAULT_FAN_OUT_TIMEOUT = 10_000
+
+function asError(error: unknown): Error {
+  return error instanceof Error ? error : new Error(String(error))
+}
+
+function checkLimit(value: number, option: string): number {
+  if (!Number.isInteger(value) || value < 1) throw new OrkError('ERR_OPTS_INVALID', { option, value })
+  return value
+}
+
+/**
+ * Asks racks over the transport and keeps their health. Failure policies (swallow, null entry,
+ * `0`, rethrow) belong to each worker method and are built on the settled results returned here.
+ */
+export class RackFanOut {
+  readonly #transport: RackRequester
+  readonly #health: RackHealth
+  readonly #logger: Logger
+  readonly #concurrency: number
+  readonly #timeout: number
+
+  constructor(options: RackFanOutOptions) {
+    this.#transport = options.transport
+    this.#logger = options.logger ?? silentLogger
+    this.#health = new RackHealth({ ...options, logger: this.#logger })
+    this.#concurrency = checkLimit(options.concurrency ?? DEFAULT_FAN_OUT_CONCURRENCY, 'concurrency')
+    this.#timeout = checkLimit(options.timeout ?? DEFAULT_FAN_OUT_TIMEOUT, 'timeout')
+  }
+
+  /**
+   * Sends `method` to every rack, at most `concurrency` at a time, and settles with one result
+   * per rack in the order of `racks`. Never rejects: each rack's failure is in its result.
+   */
+  async fanOut<T = unknown>(
+    racks: readonly RackRecord[],
+    method: string,
+    payload: FanOutPayload,
+    options: FanOutOptions = {},
+  ): Promise<FanOutResult<T>[]> {
+    const concurrency = checkLimit(options.concurrency ?? this.#concurrency, 'concurrency')
+    const timeout = checkLimit(options.timeout ?? this.#timeout, 'timeout')
+    const limit = pLimit(concurrency)
+    return Promise.all(
+      racks.map((rack) =>
+        limit(async (): Promise<FanOutResult<T>> => {
+          try {
+            const data = typeof payload === 'function' ? payload(rack) : payload
+            const value = (await this.call(rack, method, data, { timeout })) as T
+            return { rack, ok: true, value }
+          } catch (error) {
+            return { rack, ok: false, error: asError(error) }
+          }
+        }),
+      ),
+    )
+  }
+
+  /**
+   * Sends `method` to one rack (the ONE selection) and updates its health. Rejects with the
+   * transport's error, or `ERR_RACK_INFO_RPC_PUBKEY_INVALID` for a stored rack without a key.
+   */
+  async call(rack: RackRecord, method: string, payload: unknown, options: { timeout?: number } = {}): Promise<unknown> {
+    const key = rack?.info?.rpcPublicKey
+    if (typeof key !== 'string' || key.length === 0) throw new OrkError('ERR_RACK_INFO_RPC_PUBKEY_INVALID')
+    const identity = { id: rack.id, rpcPublicKey: key }
+    const timeout = this.#health.deadlineFor(identity, options.timeout ?? this.#timeout)
+    try {
+      const value = await this.#transport.request(key, method, payload, { timeout })
+      this.#health.recordAnswer(identity)
+      return value
+    } catch (error) {
+      const kind = this.#health.recordFailure(identity, error)
+      this.#logger.debug('rack request failed', { rackId: rack.id, method, kind, timeout, error })
+      throw error
+    }
+  }
+
+  /** Snapshot of every contacted rack's health (for a status method and for logs). */
+  health(): RackHealthEntry[] {
+    return this.#health.snapshot()
+  }
+
+  /** Forgets the health of racks that were removed from the registry (all when omitted). */
+  forgetHealth(rackIds?: Iterable<string>): void {
+    this.#health.forget(rackIds)
+  }
+}

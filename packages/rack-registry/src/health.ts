@@ -1,0 +1,166 @@
+import { OrkError } from '@ork/errors'
+import { type Logger, silentLogger } from '@ork/logger'
+
+/** How a failed rack request bears on the rack's health. */
+export type RackFailureKind =
+  /** The rack answered (application error, unknown method, bad reply): it is alive. */
+  | 'answered'
+  /** No answer (timeout, closed channel, anything unrecognised): counts toward marking it down. */
+  | 'unreachable'
+  /** A failure on our side (client closing, rack record without a key): says nothing about the rack. */
+  | 'local'
+
+/** Transport codes that prove the remote side received the request and replied. */
+const ANSWERED_CODES = new Set(['UNKNOWN_METHOD', 'REQUEST_ERROR', 'ERR_FACS_NET_DATA_FORMAT'])
+const LOCAL_CODES = new Set(['CLIENT_CLOSED', 'ERR_RACK_INFO_RPC_PUBKEY_INVALID', 'ERR_RACK_PAYLOAD_INVALID'])
+const REMOTE_ERROR_PREFIX = '[HRPC_ERR]='
+
+/**
+ * Sorts a rack request failure. Matching is structural (`code`, `name`, message prefix) so it
+ * works with the errors of @ork/rpc-transport and with raw @hyperswarm/rpc errors alike.
+ */
+export function classifyRackFailure(error: unknown): RackFailureKind {
+  const { code, name, message } = (typeof error === 'object' && error !== null ? error : {}) as {
+    code?: unknown
+    name?: unknown
+    message?: unknown
+  }
+  if (name === 'RemoteError') return 'answered'
+  if (typeof message === 'string' && message.slice(0, 15).includes(REMOTE_ERROR_PREFIX)) return 'answered'
+  if (typeof code === 'string' && ANSWERED_CODES.has(code)) return 'answered'
+  if (typeof code === 'string' && LOCAL_CODES.has(code)) return 'local'
+  if (message === 'RPC client closed') return 'local'
+  return 'unreachable'
+}
+
+/** A snapshot of one rack's health. Times are epoch milliseconds, `null` when it never happened. */
+export interface RackHealthEntry {
+  rackId: string
+  rpcPublicKey: string
+  /** `down` after `downAfterFailures` consecutive unreachable failures, until the rack answers again. */
+  state: 'up' | 'down'
+  /** Last time the rack answered, including with an application error: proof it is alive. */
+  lastSuccessAt: number | null
+  /** Last unreachable failure, and its message. */
+  lastFailureAt: number | null
+  lastFailure: string | null
+  consecutiveFailures: number
+  downSince: number | null
+}
+
+export interface RackHealthOptions {
+  /** Consecutive unreachable failures after which a rack is marked down (default 3). */
+  downAfterFailures?: number
+  /** Deadline of requests to a down rack, in ms (default 1000); never longer than the caller's timeout. */
+  probeTimeout?: number
+  logger?: Logger
+  /** Clock, for tests. */
+  now?: () => number
+}
+
+/** The identity health is tracked under: a re-registration with a new key starts afresh. */
+export interface RackIdentity {
+  id: string
+  rpcPublicKey: string
+}
+
+/**
+ * Per-rack liveness bookkeeping. A rack that stops answering is only probed with a short
+ * deadline, so one dead rack no longer costs every fan-out the full timeout (ork-behaviour.md 0:
+ * a rack that accepts the connection and never replies costs 10 s on every fan-out).
+ */
+export class RackHealth {
+  readonly downAfterFailures: number
+  readonly probeTimeout: number
+  readonly #logger: Logger
+  readonly #now: () => number
+  readonly #entries = new Map<string, RackHealthEntry>()
+
+  constructor(options: RackHealthOptions = {}) {
+    this.downAfterFailures = positiveInteger(options.downAfterFailures ?? 3, 'downAfterFailures')
+    this.probeTimeout = positiveInteger(options.probeTimeout ?? 1000, 'probeTimeout')
+    this.#logger = options.logger ?? silentLogger
+    this.#now = options.now ?? Date.now
+  }
+
+  /** The deadline to use for a request to `rack` when the caller allows `timeout` ms. */
+  deadlineFor(rack: RackIdentity, timeout: number): number {
+    return this.isDown(rack) ? Math.min(timeout, this.probeTimeout) : timeout
+  }
+
+  isDown(rack: RackIdentity): boolean {
+    const entry = this.#entries.get(rack.id)
+    return entry !== undefined && entry.rpcPublicKey === rack.rpcPublicKey && entry.state === 'down'
+  }
+
+  /** Records that the rack answered (successfully or with an application error). */
+  recordAnswer(rack: RackIdentity): void {
+    const entry = this.#entry(rack)
+    if (entry.state === 'down') {
+      this.#logger.info('rack answers again', { rackId: rack.id, downSince: entry.downSince })
+    }
+    entry.lastSuccessAt = this.#now()
+    entry.consecutiveFailures = 0
+    entry.state = 'up'
+    entry.downSince = null
+  }
+
+  /** Records a failed request; only an unreachable failure moves the rack toward `down`. */
+  recordFailure(rack: RackIdentity, error: unknown): RackFailureKind {
+    const kind = classifyRackFailure(error)
+    if (kind === 'answered') this.recordAnswer(rack)
+    if (kind !== 'unreachable') return kind
+    const entry = this.#entry(rack)
+    const now = this.#now()
+    entry.lastFailureAt = now
+    entry.lastFailure = error instanceof Error ? error.message : String(error)
+    entry.consecutiveFailures += 1
+    if (entry.state === 'up' && entry.consecutiveFailures >= this.downAfterFailures) {
+      entry.state = 'down'
+      entry.downSince = now
+      this.#logger.warn('rack marked down', {
+        rackId: rack.id,
+        consecutiveFailures: entry.consecutiveFailures,
+        lastFailure: entry.lastFailure,
+      })
+    }
+    return kind
+  }
+
+  /** Copies of every tracked rack's health, by rack id order of first contact. */
+  snapshot(): RackHealthEntry[] {
+    return [...this.#entries.values()].map((entry) => ({ ...entry }))
+  }
+
+  /** Drops the health of racks that were forgotten (all when `rackIds` is omitted). */
+  forget(rackIds?: Iterable<string>): void {
+    if (!rackIds) {
+      this.#entries.clear()
+      return
+    }
+    for (const id of rackIds) this.#entries.delete(id)
+  }
+
+  #entry(rack: RackIdentity): RackHealthEntry {
+    let entry = this.#entries.get(rack.id)
+    if (!entry || entry.rpcPublicKey !== rack.rpcPublicKey) {
+      entry = {
+        rackId: rack.id,
+        rpcPublicKey: rack.rpcPublicKey,
+        state: 'up',
+        lastSuccessAt: null,
+        lastFailureAt: null,
+        lastFailure: null,
+        consecutiveFailures: 0,
+        downSince: null,
+      }
+      this.#entries.set(rack.id, entry)
+    }
+    return entry
+  }
+}
+
+function positiveInteger(value: number, name: string): number {
+  if (!Number.isInteger(value) || value < 1) throw new OrkError('ERR_OPTS_INVALID', { option: name, value })
+  return value
+}
