@@ -181,6 +181,8 @@ export class RackModel implements TailLogSource {
   private readonly infoHistory = new Map<number, Array<Record<string, unknown>>>()
   private readonly createdAt: number
   private nextDeviceIndex = 0
+  /** Clock time of the latest write: the rack re-collects snapshots right after acting on a device. */
+  private lastChangeAt = Number.NEGATIVE_INFINITY
   private version = 0
   private tagIndex: { version: number; byTag: Map<string, SimulatedThing[]> } | undefined
   private readonly statCache = new Map<string, Document>()
@@ -386,13 +388,15 @@ export class RackModel implements TailLogSource {
   }
 
   private changed(): void {
+    this.lastChangeAt = this.clock()
     this.version++
     this.statCache.clear()
   }
 
   private last(thing: SimulatedThing): ThingLast {
     // Racks collect snapshots every minute; listThings shows the latest collection.
-    const slot = Math.floor(this.clock() / MINUTE) * MINUTE
+    const now = this.clock()
+    const slot = Math.max(Math.floor(now / MINUTE) * MINUTE, Math.min(this.lastChangeAt, now))
     const cached = this.lastCache.get(thing.id)
     if (cached && cached.slot === slot && cached.version === this.version) return cached.last
     const last = thingLast(thing, this.seed, slot)

@@ -1,0 +1,58 @@
+import { describe, expect, it } from 'vitest'
+import { RackModel } from './rack-model.ts'
+import { answerRackRequest, GARBAGE_REPLY, type PendingRequests, type RackFaults } from './wire.ts'
+
+const NOW = 1_700_000_000_000
+const rack = () => new RackModel({ type: 'container-bd-d40', count: 2, seed: 3, now: () => NOW })
+const neverParked: PendingRequests = {
+  park: () => Promise.reject(new Error('parked unexpectedly')),
+}
+const ask = (model: RackModel, method: string, body: unknown, faults: RackFaults = {}, pending = neverParked) =>
+  answerRackRequest(model, faults, pending, method, Buffer.from(JSON.stringify(body)))
+
+describe('answerRackRequest', () => {
+  it('replies JSON, and errors as the JSON string "[HRPC_ERR]=<code>"', async () => {
+    const model = rack()
+    const count = await ask(model, 'getThingsCount', {})
+    expect(count.toString()).toBe('2')
+    const failure = await ask(model, 'queryThing', { id: 'ghost', method: 'switchSocket', params: [] })
+    expect(failure.toString()).toBe('"[HRPC_ERR]=ERR_THING_NOTFOUND"')
+    const badJson = await answerRackRequest(model, {}, neverParked, 'listThings', Buffer.from('{'))
+    expect(JSON.parse(badJson.toString())).toMatch(/^\[HRPC_ERR\]=/)
+  })
+
+  it('echoes echo and ping raw', async () => {
+    const reply = await answerRackRequest(rack(), {}, neverParked, 'echo', Buffer.from([1, 2, 3]))
+    expect([...reply]).toEqual([1, 2, 3])
+  })
+
+  it('injects failures, garbage and delays per method', async () => {
+    const model = rack()
+    const failed = await ask(model, 'listThings', {}, { failMethods: ['listThings'] })
+    expect(failed.toString()).toBe('"[HRPC_ERR]=ERR_SIMULATED_FAILURE"')
+    expect(await ask(model, 'tailLog', {}, { garbage: ['tailLog'] })).toEqual(GARBAGE_REPLY)
+    expect(() => JSON.parse(GARBAGE_REPLY.toString())).toThrow()
+    expect((await ask(model, 'getThingsCount', {}, { garbage: ['tailLog'] })).toString()).toBe('2')
+    const started = performance.now()
+    await ask(model, 'getThingsCount', {}, { delayMs: 30 })
+    expect(performance.now() - started).toBeGreaterThanOrEqual(25)
+  })
+
+  it('parks requests that never answer until the pending set is released', async () => {
+    let release: ((error: Error) => void) | undefined
+    const pending: PendingRequests = {
+      park: () =>
+        new Promise<never>((_resolve, reject) => {
+          release = reject
+        }),
+    }
+    let settled = false
+    const reply = ask(rack(), 'listThings', {}, { neverAnswer: true }, pending).finally(() => {
+      settled = true
+    })
+    await new Promise((resolve) => setTimeout(resolve, 20))
+    expect(settled).toBe(false)
+    release?.(new Error('ERR_RACK_CLOSED'))
+    await expect(reply).rejects.toThrow('ERR_RACK_CLOSED')
+  })
+})
