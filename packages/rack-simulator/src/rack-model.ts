@@ -216,6 +216,16 @@ export class RackModel implements TailLogSource {
     return this.clock()
   }
 
+  /**
+   * Changes whenever a read reply may change: after a write, and as the clock
+   * moves (every 10 s, the finest collection interval). Lets the wire layer
+   * reuse encoded replies, so simulated racks sharing one process with the code
+   * under test do not dominate its measurements.
+   */
+  readStamp(): string {
+    return `${this.version}:${Math.floor(this.clock() / 10_000)}`
+  }
+
   /** Number of things the rack holds. */
   get thingCount(): number {
     return this.things.size

@@ -55,4 +55,16 @@ describe('answerRackRequest', () => {
     release?.(new Error('ERR_RACK_CLOSED'))
     await expect(reply).rejects.toThrow('ERR_RACK_CLOSED')
   })
+
+  it('reuses encoded read replies until a write changes the rack', async () => {
+    const model = rack()
+    const request = { status: 1, fields: { id: 1, 'last.snap.stats.status': 1 } }
+    const first = await ask(model, 'listThings', request)
+    expect(await ask(model, 'listThings', request)).toBe(first)
+    const thingId = (JSON.parse(first.toString()) as Array<{ id: string }>)[0]?.id
+    await ask(model, 'queryThing', { id: thingId, method: 'switchContainer', params: [false, { actionId: 5 }] })
+    const after = await ask(model, 'listThings', request)
+    expect(after).not.toBe(first)
+    expect(after.toString()).toContain('"stopped"')
+  })
 })

@@ -35,6 +35,11 @@ export function encodeReply(value: unknown): Buffer {
   return Buffer.from(JSON.stringify(value) ?? 'null')
 }
 
+/** Read methods whose replies depend only on the request and {@link RackModel.readStamp}. */
+const CACHEABLE_METHODS = new Set(['listThings', 'getThingsCount', 'tailLog', 'getHistoricalLogs'])
+const CACHE_SIZE = 256
+const replyCaches = new WeakMap<RackModel, { stamp: string; replies: Map<string, Buffer> }>()
+
 /**
  * Answers one raw request of a rack: the bytes a real rack worker would send
  * back for `method` with body `request`, after applying the fault settings.
@@ -58,8 +63,25 @@ export async function answerRackRequest(
   } catch (error) {
     return encodeReply(`${HRPC_ERROR_PREFIX}${(error as Error).message}`)
   }
+  const cacheable = CACHEABLE_METHODS.has(method)
+  const cacheKey = `${method}\u0000${request.toString()}`
+  let cache = replyCaches.get(model)
+  if (cacheable) {
+    const stamp = model.readStamp()
+    if (cache?.stamp !== stamp) {
+      cache = { stamp, replies: new Map() }
+      replyCaches.set(model, cache)
+    }
+    const cached = cache.replies.get(cacheKey)
+    if (cached) return cached
+  }
   try {
-    return encodeReply(await model.handle(method, body))
+    const reply = encodeReply(await model.handle(method, body))
+    if (cacheable && cache) {
+      if (cache.replies.size >= CACHE_SIZE) cache.replies.clear()
+      cache.replies.set(cacheKey, reply)
+    }
+    return reply
   } catch (error) {
     const message = error instanceof Error ? error.message : new OrkError('ERR_UNKNOWN').message
     return encodeReply(`${HRPC_ERROR_PREFIX}${message}`)
