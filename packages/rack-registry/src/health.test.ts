@@ -1,0 +1,103 @@
+import { OrkError } from '@ork/errors'
+import { describe, expect, it } from 'vitest'
+import { classifyRackFailure, RackHealth } from './health.ts'
+
+function transportError(code: string, message = `${code}: failed`): Error {
+  return Object.assign(new Error(message), { name: 'TransportError', code })
+}
+
+const rack = { id: 'rack-1', rpcPublicKey: 'a'.repeat(64) }
+
+describe('classifyRackFailure', () => {
+  it('treats any reply as proof of life', () => {
+    expect(classifyRackFailure(new Error('[HRPC_ERR]=ERR_THING_NOTFOUND'))).toBe('answered')
+    expect(classifyRackFailure(Object.assign(new Error('x'), { name: 'RemoteError' }))).toBe('answered')
+    expect(classifyRackFailure(transportError('UNKNOWN_METHOD'))).toBe('answered')
+    expect(classifyRackFailure(transportError('REQUEST_ERROR'))).toBe('answered')
+    expect(classifyRackFailure(new OrkError('ERR_FACS_NET_DATA_FORMAT'))).toBe('answered')
+  })
+
+  it('counts silence and broken channels, and anything unknown, as unreachable', () => {
+    expect(classifyRackFailure(transportError('TIMEOUT_EXCEEDED'))).toBe('unreachable')
+    expect(classifyRackFailure(transportError('CHANNEL_CLOSED'))).toBe('unreachable')
+    expect(classifyRackFailure(new Error('something else'))).toBe('unreachable')
+    expect(classifyRackFailure('a string')).toBe('unreachable')
+    // The remote-error prefix only counts at the start, as in the reference's client.
+    expect(classifyRackFailure(new Error('CHANNEL_CLOSED: while sending [HRPC_ERR]=x'))).toBe('unreachable')
+  })
+
+  it('does not blame the rack for local failures', () => {
+    expect(classifyRackFailure(transportError('CLIENT_CLOSED'))).toBe('local')
+    expect(classifyRackFailure(new Error('RPC client closed'))).toBe('local')
+    expect(classifyRackFailure(new OrkError('ERR_RACK_INFO_RPC_PUBKEY_INVALID'))).toBe('local')
+  })
+})
+
+describe('RackHealth', () => {
+  it('marks a rack down after consecutive unreachable failures and shortens its deadline', () => {
+    let now = 1000
+    const health = new RackHealth({ downAfterFailures: 3, probeTimeout: 500, now: () => now })
+    expect(health.deadlineFor(rack, 10_000)).toBe(10_000)
+    health.recordFailure(rack, transportError('TIMEOUT_EXCEEDED'))
+    now = 2000
+    health.recordFailure(rack, transportError('CHANNEL_CLOSED'))
+    expect(health.isDown(rack)).toBe(false)
+    now = 3000
+    health.recordFailure(rack, transportError('TIMEOUT_EXCEEDED', 'TIMEOUT_EXCEEDED: timeout of 10000ms exceeded'))
+    expect(health.isDown(rack)).toBe(true)
+    expect(health.deadlineFor(rack, 10_000)).toBe(500)
+    expect(health.deadlineFor(rack, 200)).toBe(200)
+    expect(health.snapshot()).toEqual([
+      {
+        rackId: 'rack-1',
+        rpcPublicKey: rack.rpcPublicKey,
+        state: 'down',
+        lastSuccessAt: null,
+        lastFailureAt: 3000,
+        lastFailure: 'TIMEOUT_EXCEEDED: timeout of 10000ms exceeded',
+        consecutiveFailures: 3,
+        downSince: 3000,
+      },
+    ])
+  })
+
+  it('brings a rack back when it answers, even with an application error', () => {
+    let now = 0
+    const health = new RackHealth({ downAfterFailures: 1, now: () => now })
+    health.recordFailure(rack, transportError('TIMEOUT_EXCEEDED'))
+    expect(health.isDown(rack)).toBe(true)
+    now = 50
+    expect(health.recordFailure(rack, new Error('[HRPC_ERR]=ERR_SOMETHING'))).toBe('answered')
+    expect(health.isDown(rack)).toBe(false)
+    const [entry] = health.snapshot()
+    expect(entry).toMatchObject({ state: 'up', consecutiveFailures: 0, lastSuccessAt: 50, downSince: null })
+    expect(entry?.lastFailureAt).toBe(0)
+  })
+
+  it('an answer in between resets the count, local failures change nothing', () => {
+    const health = new RackHealth({ downAfterFailures: 2 })
+    health.recordFailure(rack, transportError('TIMEOUT_EXCEEDED'))
+    health.recordAnswer(rack)
+    health.recordFailure(rack, transportError('TIMEOUT_EXCEEDED'))
+    health.recordFailure(rack, transportError('CLIENT_CLOSED'))
+    expect(health.isDown(rack)).toBe(false)
+    expect(health.snapshot()[0]?.consecutiveFailures).toBe(1)
+  })
+
+  it('starts afresh when a rack is re-registered with another key, and forgets racks', () => {
+    const health = new RackHealth({ downAfterFailures: 1 })
+    health.recordFailure(rack, transportError('CHANNEL_CLOSED'))
+    const moved = { id: rack.id, rpcPublicKey: 'b'.repeat(64) }
+    expect(health.isDown(moved)).toBe(false)
+    health.recordAnswer(moved)
+    expect(health.snapshot()).toHaveLength(1)
+    expect(health.snapshot()[0]).toMatchObject({ rpcPublicKey: moved.rpcPublicKey, state: 'up', lastFailureAt: null })
+    health.forget(['rack-1'])
+    expect(health.snapshot()).toEqual([])
+  })
+
+  it('rejects nonsensical settings', () => {
+    expect(() => new RackHealth({ downAfterFailures: 0 })).toThrow('ERR_OPTS_INVALID')
+    expect(() => new RackHealth({ probeTimeout: 1.5 })).toThrow('ERR_OPTS_INVALID')
+  })
+})
