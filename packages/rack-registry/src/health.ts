@@ -127,7 +127,7 @@ export class RackHealth {
     return kind
   }
 
-  /** Copies of every tracked rack's health, by rack id order of first contact. */
+  /** Copies of every tracked rack's health, in order of first contact. */
   snapshot(): RackHealthEntry[] {
     return [...this.#entries.values()].map((entry) => ({ ...entry }))
   }
