@@ -1,1 +1,6 @@
-export {}
+export { applyStats, tallyStats } from './apply.ts'
+export { defaults } from './defaults.ts'
+export { getVal, groupBy } from './get-val.ts'
+export { isOpName, type OpName, opNames, ops } from './ops.ts'
+export { type Accessor, compilePath, parsePath } from './path.ts'
+export type { Accumulator, JsValue, OpSpec, Source, StatsOp, StatsPack, StatsState } from './types.ts'
