@@ -3,6 +3,7 @@
 declare module 'hyperdht' {
   export default class HyperDHT {
     constructor(options?: { bootstrap?: unknown; host?: string; firewalled?: boolean; keyPair?: unknown })
+    ready(): Promise<void>
     destroy(): Promise<void>
   }
 }

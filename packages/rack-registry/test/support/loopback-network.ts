@@ -65,6 +65,8 @@ export async function startLoopbackNetwork(): Promise<LoopbackNetwork> {
 
     async createClient() {
       const { dht, rpc } = node()
+      // Bootstrapped before use, so a first request times dialling the rack, not joining the DHT.
+      await dht.ready()
       let closing: Promise<void> | null = null
       const close = () => {
         closing ??= rpc.destroy().then(() => dht.destroy())
