@@ -1,0 +1,51 @@
+import { OrkError } from '@ork/errors'
+import { ErrorCodes, HRPC_ERR_PREFIX, RemoteError } from './errors.ts'
+
+/**
+ * Largest message the Holepunch secret stream can carry (2^24 - 1 bytes) minus room for the
+ * protomux and RPC headers. A bigger message makes the stream fail its write and tear down the
+ * whole pooled connection, so it is refused before it is sent.
+ */
+export const TRANSPORT_MAX_PAYLOAD_BYTES = 16 * 1024 * 1024 - 1 - 64 * 1024
+
+/**
+ * Encodes a value as the reference does (`Buffer.from(JSON.stringify(value))`), so values
+ * JSON cannot encode (`undefined`, functions, BigInt) fail with the very same TypeError text.
+ */
+export function toOutJSON(value: unknown): Buffer {
+  return Buffer.from(JSON.stringify(value) as string)
+}
+
+/** The reply body of an application error: the JSON string `"[HRPC_ERR]=<message>"`. */
+export function errorReply(message: string): Buffer {
+  return toOutJSON(`${HRPC_ERR_PREFIX}${message}`)
+}
+
+/** Parses a JSON body; anything undecodable (including an empty body) is `ERR_FACS_NET_DATA_FORMAT`. */
+export function parseInputJSON(body: Buffer | string | null | undefined): unknown {
+  if (body === null || body === undefined) throw new OrkError(ErrorCodes.DATA_FORMAT)
+  try {
+    return JSON.parse(body.toString())
+  } catch {
+    throw new OrkError(ErrorCodes.DATA_FORMAT)
+  }
+}
+
+/**
+ * Throws a {@link RemoteError} when a decoded reply is the reference's error marker: a string
+ * whose first 15 characters contain `[HRPC_ERR]=`.
+ */
+export function handleInputError(value: unknown): void {
+  if (typeof value !== 'string') return
+  if (!value.slice(0, 15).includes(HRPC_ERR_PREFIX)) return
+  throw new RemoteError(value)
+}
+
+/** The message the reference puts after the marker for a thrown value (`error.message`). */
+export function messageOf(error: unknown): string {
+  if (error instanceof Error) return error.message
+  if (typeof error === 'object' && error !== null && typeof (error as { message?: unknown }).message === 'string') {
+    return (error as { message: string }).message
+  }
+  return String(error)
+}
