@@ -14,6 +14,8 @@ interface Step {
 
 interface Plan {
   steps: Step[]
+  /** Every op has a batch form, so a list can be folded op after op. */
+  batchable: boolean
 }
 
 /**
@@ -33,7 +35,7 @@ function compile(opsByKey: Record<string, OpSpec>): Plan {
     const read = definition.readsSource ? accessorFor(spec.src) : accessorFor(null)
     steps.push({ key, spec, name: spec.op, src: spec.src, definition, read })
   }
-  return { steps }
+  return { steps, batchable: steps.every((step) => step.definition.batch !== undefined) }
 }
 
 function isCurrent(plan: Plan): boolean {
@@ -43,13 +45,19 @@ function isCurrent(plan: Plan): boolean {
   return true
 }
 
+// The last plan used, checked before the WeakMap: callers usually aggregate with one state at a time.
+let lastOps: object | undefined
+let lastPlan: Plan | undefined
+
 function planFor(state: StatsState): Plan {
   const opsByKey = state.ops
-  let plan = plans.get(opsByKey)
+  let plan = opsByKey === lastOps ? lastPlan : plans.get(opsByKey)
   if (plan === undefined || !isCurrent(plan)) {
     plan = compile(opsByKey)
     plans.set(opsByKey, plan)
   }
+  lastOps = opsByKey
+  lastPlan = plan
   return plan
 }
 
@@ -69,6 +77,38 @@ export function applyStats(state: StatsState, pack: StatsPack, entry: JsValue, e
     const step = steps[index] as Step
     pack[step.key] = step.definition.calc(step.spec, pack[step.key], entry, ext, step.read)
   }
+}
+
+/**
+ * Folds a list of entries into `pack`; the result is the one of calling
+ * {@link applyStats} for each entry in order.
+ *
+ * When every op is one that neither writes into entries nor calls user code (`sum`, `avg`,
+ * `cnt`, `obj_concat`, `arr_concat`, `alerts_aggr` without `filter`, with a path or no
+ * `src`), the list is folded op after op, in cache-sized chunks, in tight loops — the fast path for large lists;
+ * otherwise entry after entry.
+ */
+export function applyStatsBatch(state: StatsState, pack: StatsPack, entries: readonly JsValue[], ext?: JsValue): void {
+  const plan = planFor(state)
+  if (entries.length === 0) return
+  if (!plan.batchable || ext !== undefined || !plan.steps.every(isPlainStep)) {
+    for (const entry of entries) applyStats(state, pack, entry, ext)
+    return
+  }
+  // Chunks small enough to stay in cache while every op reads them.
+  for (let start = 0; start < entries.length; start += batchChunk) {
+    const end = Math.min(entries.length, start + batchChunk)
+    for (const step of plan.steps) {
+      const batch = step.definition.batch as NonNullable<OpDefinition['batch']>
+      pack[step.key] = batch(step.spec, pack[step.key], entries, start, end, step.read)
+    }
+  }
+}
+
+const batchChunk = 256
+
+function isPlainStep(step: Step): boolean {
+  return !step.spec.filter && typeof step.spec.src !== 'function'
 }
 
 /**

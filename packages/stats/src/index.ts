@@ -1,4 +1,4 @@
-export { applyStats, tallyStats } from './apply.ts'
+export { applyStats, applyStatsBatch, tallyStats } from './apply.ts'
 export { type ComputeTailLogOptions, computeTailLog } from './compute-tail-log.ts'
 export {
   applyCrossThings,

@@ -14,9 +14,24 @@ import type { Accumulator, JsValue, OpSpec, StatsOp } from './types.ts'
  */
 export type OpCalc = (op: OpSpec, current: JsValue, entry: JsValue, ext: JsValue, read: Accessor) => Accumulator
 
+/**
+ * Folds `entries[start..end)` into the accumulator in one call. Only for ops that neither
+ * write into entries nor throw on JSON data, so that running them op after op gives the same
+ * result as entry after entry.
+ */
+export type OpBatchCalc = (
+  op: OpSpec,
+  current: JsValue,
+  entries: readonly JsValue[],
+  start: number,
+  end: number,
+  read: Accessor,
+) => Accumulator
+
 /** An op as stored in the op table. */
 export interface OpDefinition {
   calc: OpCalc
+  batch?: OpBatchCalc | undefined
   tally?: ((op: OpSpec, current: JsValue) => Accumulator) | undefined
   /** False for ops that never read `src` (so a malformed `src` there is not an error, as upstream). */
   readsSource: boolean
@@ -38,12 +53,41 @@ const sum: OpCalc = (op, current, entry, ext, read) => {
   return accumulator
 }
 
+const sumBatch: OpBatchCalc = (_op, current, entries, start, end, read) => {
+  const accumulator = current || { res: 0 }
+  let total = accumulator.res
+  for (let index = start; index < end; index++) {
+    const entry = entries[index]
+    if (!entry) continue
+    const value = read(entry)
+    total += value ? +value : 0
+  }
+  accumulator.res = total
+  return accumulator
+}
+
 const avg: OpCalc = (op, current, entry, _ext, read) => {
   const accumulator = current || { acc: 0, cnt: 0, res: 0 }
   if (!entry) return accumulator
   if (op.filter && !op.filter(entry)) return accumulator
   accumulator.acc += number(read(entry))
   accumulator.cnt++
+  return accumulator
+}
+
+const avgBatch: OpBatchCalc = (_op, current, entries, start, end, read) => {
+  const accumulator = current || { acc: 0, cnt: 0, res: 0 }
+  let total = accumulator.acc
+  let count = accumulator.cnt
+  for (let index = start; index < end; index++) {
+    const entry = entries[index]
+    if (!entry) continue
+    const value = read(entry)
+    total += value ? +value : 0
+    count++
+  }
+  accumulator.acc = total
+  accumulator.cnt = count
   return accumulator
 }
 
@@ -56,6 +100,25 @@ const cnt: OpCalc = (op, current, entry) => {
   if (op.filter && !op.filter(entry)) return accumulator
   accumulator.res++
   return accumulator
+}
+
+const cntBatch: OpBatchCalc = (_op, current, _entries, start, end) => {
+  const accumulator = current || { res: 0 }
+  let count = accumulator.res
+  for (let index = start; index < end; index++) count++
+  accumulator.res = count
+  return accumulator
+}
+
+/** A batch form that simply loops the per-entry calc (kept monomorphic per op). */
+function loopBatch(calc: OpCalc): OpBatchCalc {
+  return (op, current, entries, start, end, read) => {
+    let accumulator = current
+    for (let index = start; index < end; index++) {
+      accumulator = calc(op, accumulator, entries[index], undefined, read)
+    }
+    return accumulator
+  }
 }
 
 const objConcat: OpCalc = (op, current, entry, _ext, read) => {
@@ -257,13 +320,13 @@ const groupMultipleStats: OpCalc = (op, current, entry, ext) => {
 }
 
 const definitions = {
-  sum: { calc: sum, readsSource: true },
-  avg: { calc: avg, tally: avgTally, readsSource: true },
-  cnt: { calc: cnt, readsSource: false },
-  obj_concat: { calc: objConcat, readsSource: true },
-  arr_concat: { calc: arrConcat, readsSource: true },
+  sum: { calc: sum, batch: sumBatch, readsSource: true },
+  avg: { calc: avg, batch: avgBatch, tally: avgTally, readsSource: true },
+  cnt: { calc: cnt, batch: cntBatch, readsSource: false },
+  obj_concat: { calc: objConcat, batch: loopBatch(objConcat), readsSource: true },
+  arr_concat: { calc: arrConcat, batch: loopBatch(arrConcat), readsSource: true },
   nested_obj_concat: { calc: nestedObjConcat, readsSource: true },
-  alerts_aggr: { calc: alertsAggr, readsSource: true },
+  alerts_aggr: { calc: alertsAggr, batch: loopBatch(alertsAggr), readsSource: true },
   alerts_group_cnt: { calc: alertsGroupCnt, readsSource: true },
   array_obj_calc: { calc: arrayObjCalc, readsSource: true },
   group: { calc: group, readsSource: true },

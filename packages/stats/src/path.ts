@@ -169,6 +169,20 @@ function accessorForKeys(keys: readonly string[]): Accessor {
         const v2 = v1[k2]
         return v2 == null ? undefined : v2[k3]
       }
+    case 5: {
+      const k4 = keys[4] as string
+      return (entry) => {
+        if (entry == null) return undefined
+        const v0 = entry[k0]
+        if (v0 == null) return undefined
+        const v1 = v0[k1]
+        if (v1 == null) return undefined
+        const v2 = v1[k2]
+        if (v2 == null) return undefined
+        const v3 = v2[k3]
+        return v3 == null ? undefined : v3[k4]
+      }
+    }
     default:
       return (entry) => {
         let value = entry

@@ -1,6 +1,6 @@
 import { OrkError } from '@ork/errors'
 import { Query } from 'mingo'
-import { applyStats, tallyStats } from './apply.ts'
+import { applyStatsBatch, tallyStats } from './apply.ts'
 import type { JsValue, OpSpec } from './types.ts'
 
 /** The aggregation spec of one base type (`aggr.stats.json` → `{ miner: { ops } }`). */
@@ -222,9 +222,9 @@ export function aggregateTailLogItems(
         aggrTsRange: ranged ? group.key : '',
         aggrCount: group.items.length,
       }
+      applyStatsBatch(state, row, group.items)
       const intervals = new Set<unknown>()
       for (const item of group.items) {
-        applyStats(state, row, item)
         if (Object.keys(item as object).length > 1) intervals.add((item as JsValue).ts)
       }
       row.aggrIntervals = intervals.size
