@@ -1,0 +1,44 @@
+import { OrkError } from '@ork/errors'
+import { Query } from 'mingo'
+import { z } from 'zod'
+import type { OrkContext } from '../context.ts'
+import { defineMethod } from '../rpc/method.ts'
+import { jsonObject, requestObject } from '../rpc/schema-helpers.ts'
+
+/** getGlobalConfig (r): the global config projected with `fields` (4.14). */
+export const getGlobalConfig = (context: OrkContext) =>
+  defineMethod({
+    name: 'getGlobalConfig',
+    op: 'r',
+    invalidCode: 'ERR_FIELDS_INVALID',
+    request: requestObject({ fields: jsonObject('ERR_FIELDS_INVALID').nullish() }, 'ERR_FIELDS_INVALID'),
+    handle: (request) => {
+      const globalConfig = context.globalConfig
+      if (!globalConfig) throw new OrkError('ERR_GLOBAL_CONFIG_MISSING')
+      const fields = request.fields ?? {}
+      if (Object.keys(fields).length === 0) return globalConfig
+      return new Query({}).find([globalConfig], fields).next() ?? {}
+    },
+  })
+
+/**
+ * setGlobalConfig (w): only `isAutoSleepAllowed` can be changed, in memory, as in the
+ * reference (4.13, Q52): the reply is the whole global config, or `null` when the request
+ * carries no boolean `isAutoSleepAllowed`.
+ */
+export const setGlobalConfig = (context: OrkContext) =>
+  defineMethod({
+    name: 'setGlobalConfig',
+    op: 'w',
+    invalidCode: 'ERR_CONFIG_INVALID',
+    request: z
+      .record(z.string(), z.unknown(), { error: 'ERR_CONFIG_INVALID' })
+      .refine((value) => Object.keys(value).length > 0, { error: 'ERR_CONFIG_INVALID' }),
+    handle: (request) => {
+      if (!context.globalConfig) throw new OrkError('ERR_GLOBAL_CONFIG_NOT_FOUND')
+      if (typeof request.isAutoSleepAllowed !== 'boolean') return null
+      context.globalConfig = { ...context.globalConfig, isAutoSleepAllowed: request.isAutoSleepAllowed }
+      context.logger.info('global config changed', { isAutoSleepAllowed: request.isAutoSleepAllowed })
+      return context.globalConfig
+    },
+  })

@@ -1,0 +1,36 @@
+import type { OrkContext } from '../context.ts'
+import type { MethodDefinition } from '../rpc/method.ts'
+import { getGlobalConfig, setGlobalConfig } from './global-config.ts'
+import { getThingConf, getWrkConf, getWrkSettings, saveWrkSettings } from './rack-config.ts'
+import { forgetRacks, listRacks, registerRack } from './racks.ts'
+import {
+  deleteThingComment,
+  editThingComment,
+  forgetThings,
+  getHistoricalLogs,
+  getThingsCount,
+  listThings,
+  saveThingComment,
+} from './things.ts'
+
+/** Every JSON method of the ork, in the reference's declaration order (ork-behaviour.md 2.1). */
+export function orkMethods(context: OrkContext): MethodDefinition[] {
+  return [
+    registerRack,
+    forgetRacks,
+    listRacks,
+    listThings,
+    getHistoricalLogs,
+    forgetThings,
+    saveThingComment,
+    editThingComment,
+    deleteThingComment,
+    setGlobalConfig,
+    getGlobalConfig,
+    getWrkConf,
+    getThingConf,
+    getWrkSettings,
+    saveWrkSettings,
+    getThingsCount,
+  ].map((build) => build(context) as MethodDefinition)
+}

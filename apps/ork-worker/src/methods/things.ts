@@ -1,0 +1,132 @@
+import { Aggregator } from 'mingo'
+import type { OrkContext } from '../context.ts'
+import { concatSwallowingFailures, logFailure } from '../rpc/fan-out-policies.ts'
+import { defineMethod } from '../rpc/method.ts'
+import { count, flag, jsonObject, requestObject, requiredString } from '../rpc/schema-helpers.ts'
+import { assertSafeQuery } from '../things/query-guard.ts'
+import { sortThingsInPlace } from '../things/sort-things.ts'
+
+/** The fields of a things query the ork forwards to racks (racks apply them, Q10). */
+const thingsQueryShape = {
+  query: jsonObject('ERR_QUERY_INVALID').nullish(),
+  fields: jsonObject('ERR_FIELDS_INVALID').nullish(),
+  sort: jsonObject('ERR_SORT_INVALID').nullish(),
+  offset: count('ERR_OFFSET_INVALID').nullish(),
+  limit: count('ERR_LIMIT_INVALID').nullish(),
+}
+
+function checkQueries(request: { query?: unknown; fields?: unknown; sort?: unknown }): void {
+  assertSafeQuery(request.query)
+  assertSafeQuery(request.fields)
+  assertSafeQuery(request.sort)
+}
+
+/**
+ * listThings (r): every rack's listThings, merged in rack order and naturally sorted when
+ * `sort` is given (4.4). limit/offset are applied by each rack, never by the ork (Q10).
+ */
+export const listThings = (context: OrkContext) =>
+  defineMethod({
+    name: 'listThings',
+    op: 'r',
+    invalidCode: 'ERR_QUERY_INVALID',
+    request: requestObject(thingsQueryShape, 'ERR_QUERY_INVALID'),
+    handle: async (request) => {
+      checkQueries(request)
+      const results = await context.racks.fanOut(context.registry.all(), 'listThings', request)
+      const things = concatSwallowingFailures(results, 'listThings', context.logger)
+      return request.sort ? sortThingsInPlace(things, request.sort) : things
+    },
+  })
+
+/** getThingsCount (r): the sum of every rack's count for the query (the reference's develop branch). */
+export const getThingsCount = (context: OrkContext) =>
+  defineMethod({
+    name: 'getThingsCount',
+    op: 'r',
+    invalidCode: 'ERR_QUERY_INVALID',
+    request: requestObject({ query: thingsQueryShape.query }, 'ERR_QUERY_INVALID'),
+    handle: async (request) => {
+      assertSafeQuery(request.query)
+      const results = await context.racks.fanOut(context.registry.all(), 'getThingsCount', request)
+      let total = 0
+      for (const result of results) {
+        if (!result.ok) logFailure(result, 'getThingsCount', context.logger)
+        else if (typeof result.value === 'number' && Number.isFinite(result.value)) total += result.value
+        else context.logger.warn('rack answered a non-numeric count', { rackId: result.rack.id })
+      }
+      return total
+    },
+  })
+
+/** getHistoricalLogs (r): every rack's logs of `logType`, merged, mingo-sorted when `sort` is given (4.5). */
+export const getHistoricalLogs = (context: OrkContext) =>
+  defineMethod({
+    name: 'getHistoricalLogs',
+    op: 'r',
+    invalidCode: 'ERR_LOG_TYPE_INVALID',
+    request: requestObject(
+      { logType: requiredString('ERR_LOG_TYPE_INVALID'), ...thingsQueryShape },
+      'ERR_LOG_TYPE_INVALID',
+    ),
+    handle: async (request) => {
+      checkQueries(request)
+      const results = await context.racks.fanOut(context.registry.all(), 'getHistoricalLogs', request)
+      const logs = concatSwallowingFailures(results, `getHistoricalLogs:${request.logType}`, context.logger)
+      return request.sort ? new Aggregator([{ $sort: request.sort }]).run(logs as Record<string, unknown>[]) : logs
+    },
+  })
+
+/**
+ * forgetThings (w): forwarded to every rack, not voted (4.6, Q12). Any rack failure fails the
+ * call with that rack's error (so a rack error arrives double-prefixed, Q13); the reply is
+ * the sum of the racks' replies, i.e. the number of racks.
+ */
+export const forgetThings = (context: OrkContext) =>
+  defineMethod({
+    name: 'forgetThings',
+    op: 'w',
+    invalidCode: 'ERR_QUERY_INVALID',
+    request: requestObject({ query: thingsQueryShape.query, all: flag }, 'ERR_QUERY_INVALID'),
+    handle: async (request) => {
+      assertSafeQuery(request.query)
+      const results = await context.racks.fanOut(context.registry.all(), 'forgetThings', request)
+      let total: unknown = 0
+      for (const result of results) {
+        if (!result.ok) {
+          logFailure(result, 'forgetThings', context.logger)
+          throw result.error
+        }
+        total = (total as number) + (result.value as number)
+      }
+      return total
+    },
+  })
+
+const commentShape = {
+  rackId: requiredString('ERR_RACK_ID_INVALID'),
+  thingId: requiredString('ERR_THING_ID_INVALID'),
+}
+
+/** save/edit/deleteThingComment (w): forwarded to the named rack; unknown rack or failure → 0 (4.10). */
+const thingComment = (name: 'saveThingComment' | 'editThingComment' | 'deleteThingComment') => (context: OrkContext) =>
+  defineMethod({
+    name,
+    op: 'w',
+    invalidCode: 'ERR_RACK_ID_INVALID',
+    request: requestObject(commentShape, 'ERR_RACK_ID_INVALID'),
+    handle: async (request) => {
+      const rack = context.registry.get(request.rackId)
+      if (!rack) return 0
+      try {
+        return await context.racks.call(rack, name, request)
+      } catch (error) {
+        context.logger.warn('rack request failed', { method: name, rackId: rack.id, error })
+        return 0
+      }
+    },
+  })
+
+export const saveThingComment = thingComment('saveThingComment')
+export const editThingComment = thingComment('editThingComment')
+export const deleteThingComment = thingComment('deleteThingComment')

@@ -1,0 +1,171 @@
+import { join, resolve } from 'node:path'
+import { OrkError } from '@ork/errors'
+import { createLogger, type Logger } from '@ork/logger'
+import { RackFanOut, RackRegistry } from '@ork/rack-registry'
+import { RpcNode } from '@ork/rpc-transport'
+import Corestore from 'corestore'
+import { loadWorkerConfig, type WorkerConfig } from './config/load-config.ts'
+import type { OrkContext } from './context.ts'
+import { orkMethods } from './methods/index.ts'
+import type { Environment } from './process/args.ts'
+import { ensureInstanceId, loadStatus, saveStatus, statusFilePath, type WorkerStatus } from './process/status-file.ts'
+import { parseRequest } from './rpc/method.ts'
+
+/** The worker type the ork runs as; part of the status file and instance id names. */
+export const ORK_WTYPE = 'wrk-ork-proc-aggr'
+
+export interface StartOrkOptions {
+  /** Cluster id (`--cluster`): names the status file and the stores. */
+  cluster: string
+  /** `--env`: selects `config/<env>.<name>.json` files. */
+  env: Environment
+  /** Where `config/` and `status/` live (`--serviceRoot`). */
+  serviceRoot: string
+  /** Where `store/` lives: the reference uses the working directory. Defaults to `serviceRoot`. */
+  storeRoot?: string
+  /** DHT options that override `config/facs/net.config.json` `r0.dhtOpts` (tests, demo). */
+  dhtOpts?: Record<string, unknown>
+  /** An already loaded config; read from `serviceRoot` when omitted. */
+  config?: WorkerConfig
+  logger?: Logger
+  /** Longest wait for in-flight requests when closing, in ms (default 10000). */
+  drainTimeoutMs?: number
+}
+
+/** A running ork. */
+export interface OrkHandle {
+  /** The key racks and the API node dial (hex), `rpcPublicKey` in the status file. */
+  rpcPublicKey: string
+  /** The key the ork calls racks from (hex): what racks put in their `allow` list. */
+  rpcClientKey: string
+  instanceId: string
+  statusFile: string
+  context: OrkContext
+  /** Stops taking requests, finishes those in flight (bounded), closes stores and sockets. Idempotent. */
+  close(): Promise<void>
+}
+
+/**
+ * Starts an ork: stores, keys, racks, every RPC method registered before the server
+ * listens (Q49 FIX), then the status file. Used by the CLI and embedded by tests and
+ * other services.
+ */
+export async function startOrk(options: StartOrkOptions): Promise<OrkHandle> {
+  const prefix = `${ORK_WTYPE}-${options.cluster}`
+  const logger = options.logger ?? createLogger('ork:worker')
+  const serviceRoot = resolve(options.serviceRoot)
+  const storeRoot = resolve(options.storeRoot ?? serviceRoot)
+  const config = options.config ?? loadWorkerConfig(serviceRoot, options.env)
+
+  const statusFile = statusFilePath(serviceRoot, prefix)
+  const status: WorkerStatus = loadStatus(statusFile)
+  const instanceId = ensureInstanceId(status, prefix)
+  saveStatus(statusFile, status)
+
+  if (config.net.allowLocal !== undefined) {
+    logger.warn('net config allowLocal was removed and is ignored', { file: 'config/facs/net.config.json' })
+  }
+
+  const dataStore = new Corestore(join(storeRoot, 'store', `${options.cluster}-db`))
+  const node = new RpcNode({
+    storeDir: join(storeRoot, 'store', options.cluster),
+    dhtOpts: { ...(config.net.dhtOpts ?? {}), ...(options.dhtOpts ?? {}) },
+    allow: config.net.allow,
+    allowReadOnly: config.net.allowReadOnly,
+    logger: logger.child('rpc'),
+  })
+  const registry = new RackRegistry({ store: dataStore, logger: logger.child('racks') })
+  const closers: (() => Promise<void>)[] = []
+  const closeAll = async () => {
+    for (const close of closers.splice(0).reverse()) {
+      await close().catch((error: unknown) => logger.error('close failed', { error }))
+    }
+  }
+
+  try {
+    await dataStore.ready()
+    closers.push(() => dataStore.close())
+    await node.ready()
+    closers.push(() => node.close())
+    await registry.ready()
+    closers.push(() => registry.close())
+
+    const context: OrkContext = {
+      config,
+      globalConfig: config.globalConfig ? structuredClone(config.globalConfig) : undefined,
+      registry,
+      racks: new RackFanOut({ transport: node, logger: logger.child('fanout') }),
+      logger,
+    }
+
+    const inFlight = new Set<Promise<unknown>>()
+    let closing = false
+    const track = <T>(work: () => Promise<T>): Promise<T> => {
+      if (closing) return Promise.reject(new OrkError('ERR_ORK_CLOSING'))
+      const promise = work()
+      inFlight.add(promise)
+      const forget = () => inFlight.delete(promise)
+      promise.then(forget, forget)
+      return promise
+    }
+
+    const echo = (request: Buffer) => request
+    node.respondRaw('ping', echo)
+    node.respondRaw('echo', echo)
+    node.respond('getInstanceId', () => instanceId, { op: 'r' })
+    for (const method of orkMethods(context)) {
+      node.respond(
+        method.name,
+        (payload, call) =>
+          track(async () => {
+            try {
+              const request = parseRequest(method, payload)
+              return await method.handle(request, { remotePublicKey: call.remotePublicKey.toString('hex') })
+            } catch (error) {
+              logger.debug('request failed', { method: method.name, error })
+              throw error
+            }
+          }),
+        { op: method.op },
+      )
+    }
+    await node.listen()
+
+    const rpcPublicKey = node.rpcPublicKey.toString('hex')
+    const rpcClientKey = node.clientPublicKey.toString('hex')
+    Object.assign(status, { rpcPublicKey, rpcClientKey })
+    saveStatus(statusFile, status)
+    logger.info('ork started', { cluster: options.cluster, rpcPublicKey, rpcClientKey, racks: registry.size })
+
+    let closed: Promise<void> | null = null
+    return {
+      rpcPublicKey,
+      rpcClientKey,
+      instanceId,
+      statusFile,
+      context,
+      close() {
+        closed ??= (async () => {
+          closing = true
+          const drainTimeout = options.drainTimeoutMs ?? 10_000
+          const pending = [...inFlight]
+          if (pending.length > 0) logger.info('finishing requests in flight', { count: pending.length })
+          let timer: NodeJS.Timeout | undefined
+          await Promise.race([
+            Promise.allSettled(pending),
+            new Promise((done) => {
+              timer = setTimeout(done, drainTimeout)
+            }),
+          ])
+          clearTimeout(timer)
+          await closeAll()
+          logger.info('ork stopped', { cluster: options.cluster })
+        })()
+        return closed
+      },
+    }
+  } catch (error) {
+    await closeAll()
+    throw error
+  }
+}
