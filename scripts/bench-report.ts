@@ -18,7 +18,10 @@ export function recordBenchmark(name: string, command: string, markdownBody: str
   let text = readFileSync(benchmarksFile, 'utf8')
   const from = text.indexOf(start)
   const to = text.indexOf(end)
-  text = from >= 0 && to > from ? text.slice(0, from) + section + text.slice(to + end.length) : `${text.trimEnd()}\n\n${section}\n`
+  text =
+    from >= 0 && to > from
+      ? text.slice(0, from) + section + text.slice(to + end.length)
+      : `${text.trimEnd()}\n\n${section}\n`
   writeFileSync(benchmarksFile, text)
 }
 

@@ -1,0 +1,59 @@
+import { writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import type { RpcNode } from '@ork/rpc-transport'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { type Harness, startHarness } from './support/harness.ts'
+
+let harness: Harness
+let readOnly: RpcNode
+let outsider: RpcNode
+
+beforeAll(async () => {
+  harness = await startHarness({ racks: [{ type: 'miner-am-s19xp', count: 5 }] })
+  readOnly = await harness.newClient()
+  outsider = await harness.newClient()
+  writeFileSync(
+    join(harness.root, 'config/facs/net.config.json'),
+    JSON.stringify({
+      r0: {
+        allow: [harness.client.clientPublicKey.toString('hex')],
+        allowReadOnly: [readOnly.clientPublicKey.toString('hex')],
+      },
+    }),
+  )
+})
+afterAll(async () => {
+  await harness?.close()
+})
+
+describe('restart, firewall and read-only peers', () => {
+  it('keeps its keys, instance id and racks across a restart on the same root', async () => {
+    const before = { key: harness.ork.rpcPublicKey, client: harness.ork.rpcClientKey, id: harness.ork.instanceId }
+    await harness.restartOrk()
+    expect(harness.ork.rpcPublicKey).toBe(before.key)
+    expect(harness.ork.rpcClientKey).toBe(before.client)
+    expect(harness.ork.instanceId).toBe(before.id)
+    const racks = (await harness.call('listRacks', {})) as { id: string }[]
+    expect(racks.map((rack) => rack.id)).toEqual(['miner-am-s19xp-rack-1'])
+  })
+
+  it('lets a read-only peer read and refuses its writes at the transport level', async () => {
+    const key = harness.ork.rpcPublicKey
+    expect(await readOnly.request(key, 'listRacks', {}, { timeout: 15_000 })).toHaveLength(1)
+    const refused = await readOnly.request(key, 'forgetRacks', { all: true }, { timeout: 15_000 }).then(
+      () => null,
+      (error: unknown) => error,
+    )
+    expect(refused).toMatchObject({ code: 'REQUEST_ERROR', causeMessage: 'ERR_MISSING_WRITE_PERMISSIONS' })
+    // nothing was forgotten
+    expect(await harness.call('listRacks', {})).toHaveLength(1)
+  })
+
+  it('refuses a peer outside allow/allowReadOnly', async () => {
+    const refused = await outsider.request(harness.ork.rpcPublicKey, 'listRacks', {}, { timeout: 15_000 }).then(
+      () => null,
+      (error: unknown) => error,
+    )
+    expect(refused).toMatchObject({ code: expect.stringMatching(/CHANNEL_CLOSED|TIMEOUT_EXCEEDED/) })
+  })
+})
