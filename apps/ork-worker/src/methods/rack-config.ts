@@ -3,6 +3,7 @@ import { z } from 'zod'
 import type { OrkContext } from '../context.ts'
 import { logFailure } from '../rpc/fan-out-policies.ts'
 import { defineMethod } from '../rpc/method.ts'
+import { rackReplyOrZero } from '../rpc/reply-schemas.ts'
 import { requestObject, requiredString } from '../rpc/schema-helpers.ts'
 
 /**
@@ -16,6 +17,10 @@ const rackConfig =
       name,
       op: 'r',
       invalidCode: 'ERR_TYPE_INVALID',
+      summary: `${name} of every rack of the type family \`type\`, in rack order (\`config: null\` for a failed rack).`,
+      reply: z.array(
+        z.looseObject({ rackId: z.string(), [successKey]: z.unknown().optional(), config: z.unknown().optional() }),
+      ),
       request: requestObject({ type: requiredString('ERR_TYPE_INVALID') }, 'ERR_TYPE_INVALID'),
       handle: async (request) => {
         const results = await context.racks.fanOut(context.registry.select(request.type), name, request)
@@ -36,6 +41,9 @@ export const getWrkSettings = (context: OrkContext) =>
     name: 'getWrkSettings',
     op: 'r',
     invalidCode: 'ERR_RACK_ID_INVALID',
+    errors: ['ERR_GET_SETTINGS_FAILED'],
+    summary: "One rack's settings; 0 when the rack is not registered.",
+    reply: rackReplyOrZero,
     request: requestObject({ rackId: requiredString('ERR_RACK_ID_INVALID') }, 'ERR_RACK_ID_INVALID'),
     handle: async (request) => {
       const rack = context.registry.get(request.rackId)
@@ -55,6 +63,9 @@ export const saveWrkSettings = (context: OrkContext) =>
     name: 'saveWrkSettings',
     op: 'w',
     invalidCode: 'ERR_RACK_ID_INVALID',
+    errors: ['ERR_SAVE_SETTINGS_FAILED'],
+    summary: "Saves `entries` in one rack's settings; replies the rack's answer, 0 when the rack is not registered.",
+    reply: rackReplyOrZero,
     request: requestObject(
       {
         rackId: requiredString('ERR_RACK_ID_INVALID'),

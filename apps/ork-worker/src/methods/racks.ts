@@ -1,6 +1,7 @@
 import { z } from 'zod'
 import type { OrkContext } from '../context.ts'
 import { defineMethod } from '../rpc/method.ts'
+import { countReply, rackReply } from '../rpc/reply-schemas.ts'
 import { flag, requestObject, requiredString } from '../rpc/schema-helpers.ts'
 
 /** registerRack (w): upserts the whole request under its id (ork-behaviour.md 4.1). */
@@ -9,6 +10,8 @@ export const registerRack = (context: OrkContext) =>
     name: 'registerRack',
     op: 'w',
     invalidCode: 'ERR_RACK_ID_INVALID',
+    summary: 'Registers (or replaces) a rack under its id; replies 1.',
+    reply: z.literal(1),
     request: requestObject(
       {
         id: requiredString('ERR_RACK_ID_INVALID'),
@@ -33,6 +36,8 @@ export const forgetRacks = (context: OrkContext) =>
     name: 'forgetRacks',
     op: 'w',
     invalidCode: 'ERR_IDS_INVALID',
+    summary: 'Removes the racks named in `ids`, or every rack with `all`; replies how many were removed.',
+    reply: countReply,
     request: requestObject(
       { ids: z.array(z.string({ error: 'ERR_IDS_INVALID' }), { error: 'ERR_IDS_INVALID' }).nullish(), all: flag },
       'ERR_IDS_INVALID',
@@ -52,6 +57,8 @@ export const listRacks = (context: OrkContext) =>
     name: 'listRacks',
     op: 'r',
     invalidCode: 'ERR_TYPE_INVALID',
+    summary: 'Registered racks whose type starts with `type`, in id order; rack keys only with `keys`.',
+    reply: z.array(rackReply),
     request: requestObject({ type: z.string({ error: 'ERR_TYPE_INVALID' }).nullish(), keys: flag }, 'ERR_TYPE_INVALID'),
     handle: (request) => context.registry.list(request),
   })

@@ -1,7 +1,9 @@
+import { OrkError } from '@ork/errors'
 import { Aggregator } from 'mingo'
 import type { OrkContext } from '../context.ts'
 import { concatSwallowingFailures, logFailure } from '../rpc/fan-out-policies.ts'
 import { defineMethod } from '../rpc/method.ts'
+import { anyObject, countReply, thingReply } from '../rpc/reply-schemas.ts'
 import { count, flag, jsonObject, requestObject, requiredString } from '../rpc/schema-helpers.ts'
 import { assertSafeQuery } from '../things/query-guard.ts'
 import { sortThingsInPlace } from '../things/sort-things.ts'
@@ -30,6 +32,8 @@ export const listThings = (context: OrkContext) =>
     name: 'listThings',
     op: 'r',
     invalidCode: 'ERR_QUERY_INVALID',
+    summary: "Every rack's things matching `query`, merged in rack order; `limit`/`offset` apply per rack.",
+    reply: z.array(thingReply),
     request: requestObject(thingsQueryShape, 'ERR_QUERY_INVALID'),
     handle: async (request) => {
       checkQueries(request)
@@ -45,6 +49,8 @@ export const getThingsCount = (context: OrkContext) =>
     name: 'getThingsCount',
     op: 'r',
     invalidCode: 'ERR_QUERY_INVALID',
+    summary: 'The number of things matching `query` over every rack.',
+    reply: countReply,
     request: requestObject({ query: thingsQueryShape.query }, 'ERR_QUERY_INVALID'),
     handle: async (request) => {
       assertSafeQuery(request.query)
@@ -65,6 +71,9 @@ export const getHistoricalLogs = (context: OrkContext) =>
     name: 'getHistoricalLogs',
     op: 'r',
     invalidCode: 'ERR_LOG_TYPE_INVALID',
+    errors: ['ERR_QUERY_INVALID'],
+    summary: "Every rack's historical logs of `logType` (alerts, info…), merged, sorted when `sort` is given.",
+    reply: z.array(anyObject),
     request: requestObject(
       { logType: requiredString('ERR_LOG_TYPE_INVALID'), ...thingsQueryShape },
       'ERR_LOG_TYPE_INVALID',
@@ -73,7 +82,12 @@ export const getHistoricalLogs = (context: OrkContext) =>
       checkQueries(request)
       const results = await context.racks.fanOut(context.registry.all(), 'getHistoricalLogs', request)
       const logs = concatSwallowingFailures(results, `getHistoricalLogs:${request.logType}`, context.logger)
-      return request.sort ? new Aggregator([{ $sort: request.sort }]).run(logs as Record<string, unknown>[]) : logs
+      if (!request.sort) return logs
+      try {
+        return new Aggregator([{ $sort: request.sort }]).run(logs as Record<string, unknown>[])
+      } catch (error) {
+        throw new OrkError('ERR_SORT_INVALID', { reason: (error as Error).message })
+      }
     },
   })
 
@@ -87,6 +101,8 @@ export const forgetThings = (context: OrkContext) =>
     name: 'forgetThings',
     op: 'w',
     invalidCode: 'ERR_QUERY_INVALID',
+    summary: 'Asks every rack to forget the things matching `query` (or all); replies the number of racks.',
+    reply: countReply,
     request: requestObject({ query: thingsQueryShape.query, all: flag }, 'ERR_QUERY_INVALID'),
     handle: async (request) => {
       assertSafeQuery(request.query)
@@ -114,6 +130,8 @@ const thingComment = (name: 'saveThingComment' | 'editThingComment' | 'deleteThi
     name,
     op: 'w',
     invalidCode: 'ERR_RACK_ID_INVALID',
+    summary: `Forwards ${name} to the rack \`rackId\`; replies the rack's answer, 0 for an unknown or failing rack.`,
+    reply: z.unknown(),
     request: requestObject(commentShape, 'ERR_RACK_ID_INVALID'),
     handle: async (request) => {
       const rack = context.registry.get(request.rackId)

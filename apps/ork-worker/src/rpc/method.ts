@@ -22,6 +22,12 @@ export interface MethodDefinition<Schema extends z.ZodType = z.ZodType> {
   request: Schema
   /** Code for a payload the schema rejects without a code of its own (e.g. not an object). */
   invalidCode: string
+  /** One line for the API reference (docs/api.md). */
+  summary?: string
+  /** Schema of the reply, for the API reference only (never enforced); absent = any JSON. */
+  reply?: z.ZodType
+  /** Codes the handler itself can answer, besides those of `request` and `invalidCode` (API reference). */
+  errors?: readonly string[]
   handle(request: z.output<Schema>, call: CallContext): Promise<unknown> | unknown
 }
 

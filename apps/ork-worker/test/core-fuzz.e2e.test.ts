@@ -1,0 +1,106 @@
+import { RemoteError } from '@ork/rpc-transport'
+import fc from 'fast-check'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { type Harness, startHarness } from './support/harness.ts'
+
+/**
+ * Fuzzing of the issue-6 methods over the real transport: random JSON and mutations of
+ * valid requests (wrong types, missing fields, deep nesting, huge strings, `__proto__`
+ * keys). Each must get a reply or a coded error; the ork must keep serving.
+ */
+
+const METHODS = [
+  'registerRack',
+  'forgetRacks',
+  'listRacks',
+  'listThings',
+  'getThingsCount',
+  'getHistoricalLogs',
+  'forgetThings',
+  'saveThingComment',
+  'editThingComment',
+  'deleteThingComment',
+  'getGlobalConfig',
+  'setGlobalConfig',
+  'getWrkConf',
+  'getThingConf',
+  'getWrkSettings',
+  'saveWrkSettings',
+] as const
+
+const VALID: Record<(typeof METHODS)[number], Record<string, unknown>> = {
+  registerRack: { id: 'fuzz-rack', type: 'miner-fuzz', info: { rpcPublicKey: 'ef'.repeat(32) } },
+  forgetRacks: { ids: ['fuzz-rack'] },
+  listRacks: { type: 'miner', keys: 1 },
+  listThings: { query: { type: 'miner-am-s19xp' }, fields: { id: 1 }, sort: { id: 1 }, limit: 5, offset: 0 },
+  getThingsCount: { query: { type: 'miner-am-s19xp' } },
+  getHistoricalLogs: { logType: 'alerts', limit: 5 },
+  forgetThings: { query: { id: 'does-not-exist' } },
+  saveThingComment: { rackId: 'miner-am-s19xp-rack-1', thingId: 'x', comment: 'c', user: 'u' },
+  editThingComment: { rackId: 'miner-am-s19xp-rack-1', thingId: 'x', id: 'c', comment: 'c', user: 'u' },
+  deleteThingComment: { rackId: 'miner-am-s19xp-rack-1', thingId: 'x', id: 'c', user: 'u' },
+  getGlobalConfig: { fields: { isAutoSleepAllowed: 1 } },
+  setGlobalConfig: { isAutoSleepAllowed: false },
+  getWrkConf: { type: 'miner' },
+  getThingConf: { type: 'miner', requestType: 'nextAvailableCode' },
+  getWrkSettings: { rackId: 'miner-am-s19xp-rack-1' },
+  saveWrkSettings: { rackId: 'miner-am-s19xp-rack-1', entries: { a: 1 } },
+}
+
+const deepNest = (depth: number): unknown => (depth === 0 ? 1 : { a: deepNest(depth - 1), $and: [{}] })
+const nastyValue = fc.oneof(
+  fc.jsonValue({ maxDepth: 4 }),
+  fc.constantFrom(null, 0, -1, 1e308, '', 'x'.repeat(200_000), [], {}, true),
+  fc.constant(deepNest(200)),
+  fc.constant(JSON.parse('{"__proto__": {"polluted": 1}}')),
+  fc.constant({ $where: 'while(true){}' }),
+)
+
+/** A valid request with one field replaced, removed or added. */
+const mutatedRequest = (valid: Record<string, unknown>) =>
+  fc
+    .tuple(fc.constantFrom(...Object.keys(valid), 'extra', '__proto__'), nastyValue, fc.boolean())
+    .map(([key, value, remove]) => {
+      const copy: Record<string, unknown> = JSON.parse(JSON.stringify(valid))
+      if (remove) delete copy[key]
+      else Object.defineProperty(copy, key, { value, enumerable: true, writable: true, configurable: true })
+      return copy
+    })
+
+let harness: Harness
+
+beforeAll(async () => {
+  harness = await startHarness({
+    racks: [
+      { type: 'miner-am-s19xp', count: 10 },
+      { type: 'container-bd-d40', count: 1 },
+    ],
+  })
+})
+afterAll(async () => {
+  await harness?.close()
+})
+
+describe('fuzzing the issue-6 methods', () => {
+  it.each(METHODS)('%s answers every random or mutated request with a result or a coded error', async (method) => {
+    const requests = fc.sample(fc.oneof(nastyValue, mutatedRequest(VALID[method])), { numRuns: 150, seed: 42 })
+    for (const request of requests) {
+      const outcome = await harness.call(method, request, 15_000).then(
+        () => null,
+        (error: unknown) => error,
+      )
+      if (outcome === null) continue
+      // Only application errors: never a timeout, a closed channel or a crash.
+      expect(outcome).toBeInstanceOf(RemoteError)
+      // The ork's own errors are codes. forgetThings passes a rack's failure through as the
+      // reference does (Q12, Q13): a rack error keeps its own prefix, a transport error its code.
+      expect((outcome as RemoteError).message).toMatch(
+        method === 'forgetThings'
+          ? /^\[HRPC_ERR\]=(ERR_[A-Z0-9_]+$|\[HRPC_ERR\]=|[A-Z_]+: )/
+          : /^\[HRPC_ERR\]=ERR_[A-Z0-9_]+$/,
+      )
+    }
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined()
+    expect(await harness.call('getInstanceId')).toBe(harness.ork.instanceId)
+  })
+})
