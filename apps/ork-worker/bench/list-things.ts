@@ -51,9 +51,22 @@ const call = (method: string, data: unknown) => client.request(ork.rpcPublicKey,
 for (const registration of site.registrations) await call('registerRack', registration)
 
 const racks = ork.context.registry.all()
-let returned = 0
+let reply: unknown[] = []
 // Warm up: connections pooled, rack replies encoded.
-for (let round = 0; round < 5; round++) returned = ((await call('listThings', request)) as unknown[]).length
+for (let round = 0; round < 5; round++) reply = (await call('listThings', request)) as unknown[]
+const returned = reply.length
+
+// The transport's floor: a server that answers the same reply without any work.
+const echoServer = new RpcNode({ storeDir: join(scratch, 'echo'), dhtOpts: testnet.dhtOpts, logger: silentLogger })
+await echoServer.ready()
+echoServer.respond('sameReply', () => reply, { op: 'r' })
+await echoServer.listen()
+const transportFloor: number[] = []
+for (let round = 0; round < ROUNDS + 5; round++) {
+  const started = performance.now()
+  await client.request(echoServer.rpcPublicKey, 'sameReply', request, { timeout: 30_000 })
+  if (round >= 5) transportFloor.push(performance.now() - started)
+}
 
 const roundTrip: number[] = []
 const rackWait: number[] = []
@@ -87,13 +100,17 @@ racks, ork and client in one process on a loopback testnet.
 | listThings round trip (client → ork → 50 racks → client) | ${format(median(roundTrip))} | ${format(p95(roundTrip))} |
 | waiting for racks (the same fan-out alone) | ${format(median(rackWait))} | ${format(p95(rackWait))} |
 | ork's own work (merge + natural sort + JSON of the reply) | ${format(median(orkWork))} | ${format(p95(orkWork))} |
+| transport floor: the same reply from a server doing nothing | ${format(median(transportFloor))} | ${format(p95(transportFloor))} |
 
 Share of the round trip spent in the ork itself: ${((100 * median(orkWork)) / median(roundTrip)).toFixed(0)}%.
-Reference on this machine: about 47 ms median; goal: half of that (23.5 ms).`
+Reference on this machine: about 47 ms median; goal: half of that (23.5 ms). The round trip is about
+rack wait + ork work + transport floor: the ork's own share is the small part, the rest is moving
+${(JSON.stringify(reply).length / 1024).toFixed(0)} KiB of JSON over the transport twice.`
 console.log(body)
 recordBenchmark('ork-list-things', 'pnpm --filter @ork/ork-worker bench:list-things', body)
 
 await client.close()
+await echoServer.close()
 await ork.close()
 await site.close()
 await testnet.destroy()
