@@ -1,0 +1,666 @@
+import { format } from 'node:util'
+import { OrkError } from '@ork/errors'
+import { type Logger, silentLogger } from '@ork/logger'
+import type Hyperbee from 'hyperbee'
+import { ExecutionRun, type Outcome } from './execution-run.ts'
+import { type ActionExecutor, markUnfinishedTargetCalls, workerExecutor } from './executor.ts'
+import { KeyedMutex } from './keyed-mutex.ts'
+import { ActionKeys, encodeActionId, type IdRange, requireActionId } from './keys.ts'
+import {
+  ACTION_STATES,
+  ACTION_STATUS,
+  type ActionRecord,
+  type ActionState,
+  isActionState,
+  type Voter,
+} from './record.ts'
+import { isValidVoter, type PushActionOptions, parseApprove, validatePush } from './validation.ts'
+
+const BINARY = { keyEncoding: 'binary', valueEncoding: 'binary' } as const
+
+/** Default deadline of one action's execution: long enough for a large fan-out of device calls. */
+export const DEFAULT_EXECUTION_TIMEOUT_MS = 600_000
+
+/** How many cancels `cancelActionsBatch` runs at once, as in the reference. */
+const CANCEL_BATCH_CONCURRENCY = 25
+
+/** Options of {@link ActionApprover}. */
+export interface ActionApproverOptions {
+  /** The store; may also be given later with `initDb`. Any encodings it has are bypassed (raw bytes are written). */
+  bee?: Hyperbee
+  /** Where approved actions run; may also be given later with `setExecutor` or `initWrk`. */
+  executor?: ActionExecutor
+  /** Deadline of one action's execution, in ms (default {@link DEFAULT_EXECUTION_TIMEOUT_MS}). */
+  executionTimeoutMs?: number
+  /**
+   * Actions still in voting this many ms after creation are denied (status
+   * `DENIED`, error `ERR_ACTION_EXPIRED`) by the next execution pass or by the
+   * next vote or cancel on them. 0 (the default) keeps them forever, like the reference.
+   */
+  votingExpiryMs?: number
+  /**
+   * Marks the calls of an interrupted or timed-out action that have no outcome
+   * yet. Defaults to {@link markUnfinishedTargetCalls} (the ork's payload convention).
+   */
+  markUnfinishedCalls?: (payload: unknown[], code: string) => void
+  logger?: Logger
+}
+
+/** One entry of the `cancelActionsBatch` reply, in input order. */
+export type CancelBatchResult = { id: unknown; success: true } | { id: unknown; success: false; error: string }
+
+/** A write of a batch: put a record into a state, or delete the id from a state. */
+type WriteOperation = { put: ActionState; id: number; json: string } | { del: ActionState; id: number }
+
+/**
+ * The approval state machine of MiningOS write actions, stored in Hyperbee with
+ * the reference's byte layout (`actions:<state>` + 0x00 + 6-byte big-endian id,
+ * JSON values).
+ *
+ * Unlike the reference, every state move is one atomic batch, operations on one
+ * action are serialised, an execution always ends in `done` (deadline, bad
+ * payloads and unserialisable results included), and actions found in
+ * `executing` at start are finished as interrupted rather than left or re-run.
+ */
+export class ActionApprover {
+  readonly #logger: Logger
+  readonly #executionTimeoutMs: number
+  readonly #votingExpiryMs: number
+  readonly #markUnfinishedCalls: (payload: unknown[], code: string) => void
+  readonly #mutex = new KeyedMutex<number>()
+  readonly #inFlight = new Set<Promise<unknown>>()
+  #bee: Hyperbee | null = null
+  #keys: ActionKeys | null = null
+  #executor: ActionExecutor | null = null
+  #lastId = 0
+  #opening: Promise<void> | null = null
+  #closing: Promise<void> | null = null
+  #timer: NodeJS.Timeout | null = null
+  #pass: Promise<void> | null = null
+  #currentRun: ExecutionRun | null = null
+
+  constructor(options: ActionApproverOptions = {}) {
+    this.#logger = options.logger ?? silentLogger
+    const timeout = options.executionTimeoutMs ?? DEFAULT_EXECUTION_TIMEOUT_MS
+    if (!Number.isFinite(timeout) || timeout <= 0) throw new OrkError('ERR_OPTS_EXECUTION_TIMEOUT_INVALID')
+    this.#executionTimeoutMs = timeout
+    const expiry = options.votingExpiryMs ?? 0
+    if (!Number.isFinite(expiry) || expiry < 0) throw new OrkError('ERR_OPTS_VOTING_EXPIRY_INVALID')
+    this.#votingExpiryMs = expiry
+    this.#markUnfinishedCalls = options.markUnfinishedCalls ?? markUnfinishedTargetCalls
+    if (options.bee !== undefined) this.#setBee(options.bee)
+    if (options.executor !== undefined) this.setExecutor(options.executor)
+  }
+
+  /** Sets the store and opens the approver (reference API). */
+  async initDb(bee: Hyperbee): Promise<void> {
+    if (this.#bee !== bee) {
+      if (this.#opening) throw new OrkError('ERR_OPTS_BEE_INSTANCE_INVALID', { reason: 'already opened on a store' })
+      this.#setBee(bee)
+    }
+    await this.ready()
+  }
+
+  /** Sets a worker object whose methods are the actions (reference API; see {@link workerExecutor}). */
+  initWrk(worker: object): void {
+    if (worker === null || typeof worker !== 'object' || Array.isArray(worker)) {
+      throw new OrkError('ERR_OPTS_WRK_INVALID_TYPE')
+    }
+    this.#executor = workerExecutor(worker)
+  }
+
+  /** Sets the execution target. */
+  setExecutor(executor: ActionExecutor): void {
+    if (
+      executor === null ||
+      typeof executor !== 'object' ||
+      typeof executor.hasAction !== 'function' ||
+      typeof executor.execute !== 'function'
+    ) {
+      throw new OrkError('ERR_OPTS_WRK_INVALID_TYPE')
+    }
+    this.#executor = executor
+  }
+
+  /**
+   * Opens the store: finds the highest id in use and finishes what a crash left
+   * behind (actions in `executing` end as `FAILED` / `ERR_ACTION_INTERRUPTED`,
+   * keeping the outcome of calls already recorded). Idempotent.
+   */
+  ready(): Promise<void> {
+    if (this.#closing) return Promise.reject(new OrkError('ERR_APPROVER_CLOSED'))
+    if (!this.#opening) {
+      this.#opening = this.#open()
+      this.#opening.catch(() => {
+        this.#opening = null
+      })
+    }
+    return this.#opening
+  }
+
+  /**
+   * Runs {@link execActions} every `intervalMs` (first run after one interval).
+   * Calling it again replaces the previous timer.
+   */
+  startInterval(intervalMs: number): void {
+    if (!Number.isInteger(intervalMs) || intervalMs < 100) throw new OrkError('ERR_OPTS_INTERVAL_INVALID')
+    if (this.#closing) throw new OrkError('ERR_APPROVER_CLOSED')
+    if (this.#timer) clearInterval(this.#timer)
+    this.#timer = setInterval(() => {
+      this.execActions().catch((error: unknown) => this.#logger.error('execution pass failed', { error }))
+    }, intervalMs)
+  }
+
+  /**
+   * Stops the timer, ends a running execution as interrupted (its unfinished
+   * calls are marked `ERR_ACTION_INTERRUPTED`, exactly as after a crash), and
+   * waits for pending writes. The bee is left open: its owner closes it. Idempotent.
+   */
+  close(): Promise<void> {
+    if (!this.#closing) this.#closing = this.#close()
+    return this.#closing
+  }
+
+  /** Creates an action in `voting` (or in `ready` when the creator's vote suffices). */
+  pushAction(options: PushActionOptions): Promise<ActionRecord> {
+    return this.#track(async () => {
+      const executor = this.#requireExecutor()
+      const valid = validatePush(options, (action) => executor.hasAction(action))
+      await this.ready()
+      const id = this.#nextId()
+      const record: ActionRecord = {
+        id,
+        batchActionUID: valid.batchActionUID,
+        action: valid.action,
+        payload: valid.payload,
+        votesPos: [valid.voter],
+        votesNeg: [],
+        reqVotesPos: valid.reqVotesPos,
+        reqVotesNeg: valid.reqVotesNeg,
+        status: valid.reqVotesPos > 1 ? ACTION_STATUS.VOTING : ACTION_STATUS.APPROVED,
+      }
+      const state: ActionState = record.status === ACTION_STATUS.VOTING ? 'voting' : 'ready'
+      await this.#write([{ put: state, id, json: JSON.stringify(record) }])
+      return record
+    })
+  }
+
+  /**
+   * Adds a vote. Nobody votes twice (the creator already voted). Reaching
+   * `reqVotesPos` approvals moves the action to `ready`, reaching `reqVotesNeg`
+   * denials moves it to `done` as `DENIED`.
+   */
+  voteAction(options: { id: number; voter: Voter; approve: boolean }): Promise<void> {
+    return this.#track(async () => {
+      const { id, voter, approve } = objectOrEmpty(options)
+      const actionId = requireActionId(id)
+      if (!isValidVoter(voter)) throw new OrkError('ERR_VOTER_INVALID')
+      const approving = parseApprove(approve)
+      await this.ready()
+      await this.#mutex.run(actionId, async () => {
+        const record = await this.#readVoting(actionId)
+        const votesPos = arrayOrEmpty(record.votesPos)
+        const votesNeg = arrayOrEmpty(record.votesNeg)
+        if (votesPos.includes(voter) || votesNeg.includes(voter)) throw new OrkError('ERR_VOTER_EXISTS')
+        ;(approving ? votesPos : votesNeg).push(voter)
+        record.votesPos = votesPos
+        record.votesNeg = votesNeg
+        if (approving && votesPos.length >= record.reqVotesPos) {
+          record.status = ACTION_STATUS.APPROVED
+          await this.#move(record, 'voting', 'ready')
+        } else if (!approving && votesNeg.length >= record.reqVotesNeg) {
+          record.status = ACTION_STATUS.DENIED
+          await this.#move(record, 'voting', 'done')
+        } else {
+          await this.#write([{ put: 'voting', id: actionId, json: JSON.stringify(record) }])
+        }
+      })
+    })
+  }
+
+  /** Denies an action still in voting; only its creator (`votesPos[0]`) may. */
+  cancelAction(options: { id: number; voter: Voter }): Promise<void> {
+    return this.#track(async () => {
+      const { id, voter } = objectOrEmpty(options)
+      const actionId = requireActionId(id)
+      await this.ready()
+      await this.#mutex.run(actionId, async () => {
+        const record = await this.#readVoting(actionId)
+        if (arrayOrEmpty(record.votesPos)[0] !== voter) throw new OrkError('ERR_CALLER_NOT_CREATOR')
+        record.status = ACTION_STATUS.DENIED
+        await this.#move(record, 'voting', 'done')
+      })
+    })
+  }
+
+  /**
+   * Cancels many actions (25 at a time). Never rejects for a per-id failure:
+   * each id gets `{ id, success: true }` or `{ id, success: false, error:
+   * 'ERR_CANCEL_BATCH_ACTION-ID-<id> <code>' }`, in input order.
+   */
+  async cancelActionsBatch(options: { ids: number[]; voter: Voter }): Promise<CancelBatchResult[]> {
+    const { ids, voter } = objectOrEmpty(options)
+    if (!Array.isArray(ids)) throw new OrkError('ERR_IDS_INVALID')
+    const results: CancelBatchResult[] = new Array(ids.length)
+    let next = 0
+    const lane = async () => {
+      while (next < ids.length) {
+        const index = next++
+        const id = ids[index]
+        try {
+          await this.cancelAction({ id: id as number, voter: voter as Voter })
+          results[index] = { id, success: true }
+        } catch (error) {
+          const message = error instanceof Error ? error.message : String(error)
+          results[index] = { id, success: false, error: `ERR_CANCEL_BATCH_ACTION-ID-${id} ${message}` }
+        }
+      }
+    }
+    await Promise.all(Array.from({ length: Math.min(CANCEL_BATCH_CONCURRENCY, ids.length) }, lane))
+    return results
+  }
+
+  /** Reads one action in one state; `id` is echoed as given, `key` is its 6-byte key. */
+  async getAction(subdb: ActionState, id: number): Promise<{ id: number; key: Buffer; data: ActionRecord }> {
+    if (!isActionState(subdb)) throw new OrkError('ERR_SUBDB_UNKOWN')
+    const actionId = requireActionId(id)
+    await this.ready()
+    const data = await this.#read(subdb, actionId)
+    if (!data) throw new OrkError('ERR_ACTION_ID_NOT_FOUND')
+    return { id, key: encodeActionId(actionId), data }
+  }
+
+  /**
+   * Iterates the actions of one state in id order (creation time), over a
+   * snapshot taken when iteration starts. `range` bounds are ids; `limit` and
+   * `reverse` may be given in either argument. The caller's objects are not modified.
+   */
+  async *query(
+    subdb: ActionState,
+    range: IdRange & { limit?: number; reverse?: boolean } = {},
+    options: { limit?: number; reverse?: boolean } = {},
+  ): AsyncGenerator<ActionRecord> {
+    if (!isActionState(subdb)) throw new OrkError('ERR_SUBDB_UNKOWN')
+    await this.ready()
+    const merged = { ...objectOrEmpty(options), ...objectOrEmpty(range) }
+    const keys = this.#keys!
+    const stream = this.#bee!.createReadStream({
+      ...keys.range(subdb, merged),
+      ...(typeof merged.limit === 'number' && merged.limit >= 0 ? { limit: merged.limit } : {}),
+      reverse: merged.reverse === true,
+      ...BINARY,
+    })
+    for await (const entry of stream) {
+      const record = this.#decode(entry.value)
+      if (record) yield record
+      else this.#logger.warn('skipping unreadable action record', { state: subdb, key: entry.key.toString('hex') })
+    }
+  }
+
+  /**
+   * One execution pass: expires old voting actions (when configured), then runs
+   * every action in `ready`, oldest first, one at a time. Resolves false when a
+   * pass is already running, true when this one finished. Never rejects for a
+   * failing action.
+   */
+  async execActions(): Promise<boolean> {
+    if (this.#pass || this.#closing) return false
+    this.#pass = this.#runPass().finally(() => {
+      this.#pass = null
+    })
+    await this.#pass
+    return true
+  }
+
+  #setBee(bee: Hyperbee): void {
+    const candidate = bee as unknown as Record<string, unknown> | null
+    if (
+      candidate === null ||
+      typeof candidate !== 'object' ||
+      typeof candidate.get !== 'function' ||
+      typeof candidate.batch !== 'function' ||
+      typeof candidate.createReadStream !== 'function' ||
+      typeof candidate.ready !== 'function'
+    ) {
+      throw new OrkError('ERR_OPTS_BEE_INSTANCE_INVALID')
+    }
+    this.#bee = bee
+  }
+
+  #requireExecutor(): ActionExecutor {
+    if (!this.#executor) throw new OrkError('ERR_OPTS_WRK_INVALID_TYPE', { reason: 'no executor set' })
+    return this.#executor
+  }
+
+  async #open(): Promise<void> {
+    const bee = this.#bee
+    if (!bee) throw new OrkError('ERR_OPTS_BEE_INSTANCE_INVALID', { reason: 'no store set' })
+    await bee.ready()
+    this.#keys = new ActionKeys(bee.prefix ?? null, bee.sep ?? Buffer.alloc(1))
+    for (const state of ACTION_STATES) {
+      for await (const entry of bee.createReadStream({
+        ...this.#keys.range(state),
+        reverse: true,
+        limit: 1,
+        ...BINARY,
+      })) {
+        const id = this.#keys.idOf(state, entry.key)
+        if (id !== null && id > this.#lastId) this.#lastId = id
+      }
+    }
+    await this.#recover()
+  }
+
+  /** Finishes actions a crash left in `executing`, and removes copies left by the reference's non-atomic moves. */
+  async #recover(): Promise<void> {
+    for (const id of await this.#ids('executing')) {
+      await this.#mutex.run(id, async () => {
+        const ops: WriteOperation[] = [{ del: 'executing', id }]
+        if (!(await this.#exists('done', id))) {
+          const record = (await this.#read('executing', id).catch(() => null)) ?? unreadableRecord(id)
+          record.status = ACTION_STATUS.FAILED
+          record.error = 'ERR_ACTION_INTERRUPTED'
+          if (Array.isArray(record.payload)) this.#markCalls(record.payload, 'ERR_ACTION_INTERRUPTED')
+          ops.unshift({ put: 'done', id, json: JSON.stringify(record) })
+          this.#logger.warn('action interrupted by a restart', { id })
+        }
+        if (await this.#exists('ready', id)) ops.push({ del: 'ready', id })
+        await this.#write(ops)
+      })
+    }
+    for (const id of await this.#ids('ready')) {
+      if (await this.#exists('done', id)) {
+        this.#logger.warn('dropping a ready copy of an action already done', { id })
+        await this.#mutex.run(id, () => this.#write([{ del: 'ready', id }]))
+      }
+    }
+  }
+
+  async #close(): Promise<void> {
+    if (this.#timer) clearInterval(this.#timer)
+    this.#timer = null
+    this.#currentRun?.interrupt()
+    await this.#pass
+    while (this.#inFlight.size > 0) await Promise.allSettled([...this.#inFlight])
+  }
+
+  #track<T>(task: () => Promise<T>): Promise<T> {
+    if (this.#closing) return Promise.reject(new OrkError('ERR_APPROVER_CLOSED'))
+    const promise = task()
+    this.#inFlight.add(promise)
+    const forget = () => this.#inFlight.delete(promise)
+    promise.then(forget, forget)
+    return promise
+  }
+
+  /**
+   * Ids keep the reference's scheme (creation time in ms) but are made unique
+   * without the reference's 50 ms sleep: never below the last id handed out or
+   * found in the store, so a clock going backwards cannot overwrite an action.
+   */
+  #nextId(): number {
+    const id = Math.max(Date.now(), this.#lastId + 1)
+    this.#lastId = id
+    return id
+  }
+
+  #decode(value: Buffer | null | undefined): ActionRecord | null {
+    if (!value) return null
+    try {
+      const record = JSON.parse(value.toString('utf8')) as unknown
+      return record !== null && typeof record === 'object' && !Array.isArray(record) ? (record as ActionRecord) : null
+    } catch {
+      return null
+    }
+  }
+
+  async #read(state: ActionState, id: number): Promise<ActionRecord | null> {
+    const entry = await this.#bee!.get(this.#keys!.key(state, id), BINARY)
+    if (!entry) return null
+    const record = this.#decode(entry.value)
+    if (!record) throw new OrkError('ERR_ACTION_RECORD_INVALID', { state, id })
+    return record
+  }
+
+  async #exists(state: ActionState, id: number): Promise<boolean> {
+    return (await this.#bee!.get(this.#keys!.key(state, id), BINARY)) !== null
+  }
+
+  async #ids(state: ActionState, range?: IdRange): Promise<number[]> {
+    const keys = this.#keys!
+    const ids: number[] = []
+    for await (const entry of this.#bee!.createReadStream({ ...keys.range(state, range), ...BINARY })) {
+      const id = keys.idOf(state, entry.key)
+      if (id !== null) ids.push(id)
+    }
+    return ids
+  }
+
+  /** Loads an action from voting (expiring it first when it is too old); must run under the action's lock. */
+  async #readVoting(id: number): Promise<ActionRecord> {
+    const record = await this.#read('voting', id)
+    if (!record) throw new OrkError('ERR_ACTION_ID_NOT_FOUND')
+    if (this.#isExpired(record, id)) {
+      await this.#expire(record, id)
+      throw new OrkError('ERR_ACTION_ID_NOT_FOUND')
+    }
+    return record
+  }
+
+  #isExpired(record: ActionRecord, id: number): boolean {
+    return this.#votingExpiryMs > 0 && (Number(record.id) || id) + this.#votingExpiryMs <= Date.now()
+  }
+
+  async #expire(record: ActionRecord, id: number): Promise<void> {
+    record.status = ACTION_STATUS.DENIED
+    record.error = 'ERR_ACTION_EXPIRED'
+    await this.#write([
+      { del: 'voting', id },
+      { put: 'done', id, json: JSON.stringify(record) },
+    ])
+    this.#logger.info('voting expired', { id })
+  }
+
+  #move(record: ActionRecord, from: ActionState, to: ActionState): Promise<void> {
+    return this.#write([
+      { del: from, id: record.id },
+      { put: to, id: record.id, json: JSON.stringify(record) },
+    ])
+  }
+
+  /** Applies the operations as one Hyperbee batch: one append, all or nothing. */
+  async #write(operations: WriteOperation[]): Promise<void> {
+    const keys = this.#keys!
+    const batch = this.#bee!.batch(BINARY)
+    try {
+      for (const operation of operations) {
+        if ('put' in operation) {
+          await batch.put(keys.key(operation.put, operation.id), Buffer.from(operation.json, 'utf8'))
+        } else {
+          await batch.del(keys.key(operation.del, operation.id))
+        }
+      }
+      await batch.flush()
+    } catch (error) {
+      await batch.close().catch(() => {})
+      throw error
+    }
+  }
+
+  #markCalls(payload: unknown[], code: string): void {
+    try {
+      this.#markUnfinishedCalls(payload, code)
+    } catch (error) {
+      this.#logger.warn('marking unfinished calls failed', { error })
+    }
+  }
+
+  async #runPass(): Promise<void> {
+    try {
+      await this.ready()
+      if (this.#votingExpiryMs > 0) await this.#expireVoting()
+      if (!this.#executor) return
+      for (const id of await this.#ids('ready')) {
+        if (this.#closing) break
+        await this.#executeOne(id)
+      }
+    } catch (error) {
+      this.#logger.error('execution pass failed', { error })
+    }
+  }
+
+  async #expireVoting(): Promise<void> {
+    const ids = await this.#ids('voting', { lte: Date.now() - this.#votingExpiryMs })
+    for (const id of ids) {
+      await this.#mutex.run(id, async () => {
+        const record = await this.#read('voting', id).catch(() => null)
+        if (record && this.#isExpired(record, id)) await this.#expire(record, id)
+      })
+    }
+  }
+
+  /** Runs one ready action to `done`; never throws. */
+  async #executeOne(id: number): Promise<void> {
+    let record: ActionRecord | null
+    try {
+      record = await this.#mutex.run(id, () => this.#startExecution(id))
+    } catch (error) {
+      this.#logger.error('could not start an action', { id, error })
+      return
+    }
+    if (!record) return
+    const run = new ExecutionRun(record, this.#executionTimeoutMs, (json) =>
+      this.#write([{ put: 'executing', id, json }]),
+    )
+    this.#currentRun = run
+    try {
+      const outcome = await this.#invoke(record, run)
+      await this.#finish(record, run, outcome)
+    } catch (error) {
+      this.#logger.error('could not finish an action; it is finished at the next start', { id, error })
+    } finally {
+      this.#currentRun = null
+    }
+  }
+
+  async #startExecution(id: number): Promise<ActionRecord | null> {
+    let record: ActionRecord | null
+    try {
+      record = await this.#read('ready', id)
+    } catch {
+      const unreadable = unreadableRecord(id)
+      await this.#write([
+        { put: 'done', id, json: JSON.stringify(unreadable) },
+        { del: 'ready', id },
+      ])
+      return null
+    }
+    if (!record) return null
+    record.status = ACTION_STATUS.EXECUTING
+    let json: string
+    try {
+      json = JSON.stringify(record)
+    } catch {
+      json = JSON.stringify(unreadableRecord(id))
+    }
+    await this.#write([
+      { put: 'executing', id, json },
+      { del: 'ready', id },
+    ])
+    return record
+  }
+
+  #invoke(record: ActionRecord, run: ExecutionRun): Promise<Outcome> {
+    const payload = record.payload
+    if (!Array.isArray(payload) || !Array.isArray(payload[0])) {
+      return Promise.resolve({ kind: 'invalid', code: 'ERR_PAYLOAD_INVALID' })
+    }
+    const executor = this.#executor!
+    let known = false
+    try {
+      known = typeof record.action === 'string' && executor.hasAction(record.action) === true
+    } catch {
+      known = false
+    }
+    if (!known) return Promise.resolve({ kind: 'invalid', code: 'ERR_ACTION_UNKOWN' })
+    const user = arrayOrEmpty(record.votesPos)[0] as Voter
+    const args = [[...payload[0], { actionId: record.id, user }], ...payload.slice(1)]
+    return run.invoke(() => executor.execute(record.action, args, run.context(record.id, user)))
+  }
+
+  async #finish(record: ActionRecord, run: ExecutionRun, outcome: Outcome): Promise<void> {
+    await run.end()
+    const payload = Array.isArray(record.payload) ? record.payload : []
+    switch (outcome.kind) {
+      case 'result':
+        record.status = ACTION_STATUS.COMPLETED
+        if (outcome.value !== undefined) record.result = outcome.value
+        break
+      case 'error':
+        record.status = ACTION_STATUS.FAILED
+        record.error = format(outcome.error)
+        break
+      case 'timeout':
+      case 'interrupted': {
+        const code = outcome.kind === 'timeout' ? 'ERR_ACTION_TIMEOUT' : 'ERR_ACTION_INTERRUPTED'
+        record.status = ACTION_STATUS.FAILED
+        record.error = code
+        this.#markCalls(payload, code)
+        break
+      }
+      case 'invalid':
+        record.status = ACTION_STATUS.FAILED
+        record.error = outcome.code
+        break
+    }
+    const json = finalJson(record, run.lastPayloadJson)
+    await this.#mutex.run(record.id, () =>
+      this.#write([
+        { put: 'done', id: record.id, json },
+        { del: 'executing', id: record.id },
+      ]),
+    )
+    if (outcome.kind !== 'result') this.#logger.warn('action failed', { id: record.id, error: record.error })
+  }
+}
+
+/**
+ * The record's JSON; a result JSON cannot encode (BigInt, circular) becomes
+ * `ERR_ACTION_RESULT_INVALID`, and a payload the worker made unserialisable
+ * falls back to its last persisted form.
+ */
+function finalJson(record: ActionRecord, lastPayloadJson: string): string {
+  try {
+    return JSON.stringify(record)
+  } catch {
+    const { result: _dropped, ...rest } = record
+    const failed: ActionRecord = { ...rest, status: ACTION_STATUS.FAILED, error: 'ERR_ACTION_RESULT_INVALID' }
+    try {
+      return JSON.stringify(failed)
+    } catch {
+      return JSON.stringify({ ...failed, payload: JSON.parse(lastPayloadJson) as unknown })
+    }
+  }
+}
+
+function unreadableRecord(id: number): ActionRecord {
+  return {
+    id,
+    action: '',
+    payload: [],
+    votesPos: [],
+    votesNeg: [],
+    reqVotesPos: 1,
+    reqVotesNeg: 1,
+    status: ACTION_STATUS.FAILED,
+    error: 'ERR_ACTION_RECORD_INVALID',
+  }
+}
+
+function objectOrEmpty<T extends object>(value: T): Partial<T> {
+  return value !== null && typeof value === 'object' ? value : {}
+}
+
+function arrayOrEmpty(value: unknown): Voter[] {
+  return Array.isArray(value) ? (value as Voter[]) : []
+}

@@ -1,0 +1,103 @@
+import type { ExecutionContext } from './executor.ts'
+import type { ActionRecord, Voter } from './record.ts'
+
+/** How one execution ended. */
+export type Outcome =
+  | { kind: 'result'; value: unknown }
+  | { kind: 'error'; error: unknown }
+  | { kind: 'timeout' }
+  | { kind: 'interrupted' }
+  | { kind: 'invalid'; code: string }
+
+/**
+ * One action's execution: its deadline, its abort signal, and the checkpoint
+ * writes of its progress. Checkpoints are chained (never two writes at once) and
+ * coalesced (callers that arrive before a write starts share it); once the run
+ * has ended they do nothing, so a late worker can never put the action back
+ * into `executing` after it moved to `done`.
+ */
+export class ExecutionRun {
+  readonly #record: ActionRecord
+  readonly #timeoutMs: number
+  readonly #writeExecuting: (json: string) => Promise<void>
+  readonly #controller = new AbortController()
+  #ended = false
+  #tail: Promise<void> = Promise.resolve()
+  #pending: Promise<void> | null = null
+  #interrupt: (() => void) | null = null
+  #interrupted = false
+  /** The payload as last persisted; the fallback when the worker leaves it unserialisable. */
+  lastPayloadJson: string
+
+  constructor(record: ActionRecord, timeoutMs: number, writeExecuting: (json: string) => Promise<void>) {
+    this.#record = record
+    this.#timeoutMs = timeoutMs
+    this.#writeExecuting = writeExecuting
+    this.lastPayloadJson = safeStringify(record.payload) ?? '[]'
+  }
+
+  context(actionId: number, user: Voter): ExecutionContext {
+    return { actionId, user, signal: this.#controller.signal, checkpoint: () => this.checkpoint() }
+  }
+
+  /** Calls the worker and waits for its outcome, the deadline, or an interruption, whichever comes first. */
+  async invoke(call: () => unknown): Promise<Outcome> {
+    let timer: NodeJS.Timeout | undefined
+    const deadline = new Promise<Outcome>((resolve) => {
+      timer = setTimeout(() => resolve({ kind: 'timeout' }), this.#timeoutMs)
+    })
+    const interruption = new Promise<Outcome>((resolve) => {
+      this.#interrupt = () => resolve({ kind: 'interrupted' })
+      if (this.#interrupted) this.#interrupt()
+    })
+    const execution = (async (): Promise<Outcome> => {
+      try {
+        return { kind: 'result', value: await call() }
+      } catch (error) {
+        return { kind: 'error', error }
+      }
+    })()
+    try {
+      return await Promise.race([execution, deadline, interruption])
+    } finally {
+      clearTimeout(timer)
+      this.#controller.abort()
+    }
+  }
+
+  /** Ends the execution early (the approver is closing). */
+  interrupt(): void {
+    this.#interrupted = true
+    this.#interrupt?.()
+  }
+
+  checkpoint(): Promise<void> {
+    if (this.#ended) return Promise.resolve()
+    if (this.#pending) return this.#pending
+    const pending: Promise<void> = this.#tail.then(async () => {
+      if (this.#pending === pending) this.#pending = null
+      if (this.#ended) return
+      const payloadJson = safeStringify(this.#record.payload)
+      if (payloadJson === undefined) return
+      this.lastPayloadJson = payloadJson
+      await this.#writeExecuting(safeStringify(this.#record) ?? '{}')
+    })
+    this.#pending = pending
+    this.#tail = pending.catch(() => {})
+    return pending
+  }
+
+  /** Stops further checkpoints and waits for the one being written. */
+  async end(): Promise<void> {
+    this.#ended = true
+    await this.#tail
+  }
+}
+
+function safeStringify(value: unknown): string | undefined {
+  try {
+    return JSON.stringify(value)
+  } catch {
+    return undefined
+  }
+}

@@ -1,0 +1,646 @@
+import { isOrkError } from '@ork/errors'
+import { afterEach, describe, expect, it } from 'vitest'
+import {
+  ACTION_STATUS,
+  ActionApprover,
+  type ActionApproverOptions,
+  type ActionExecutor,
+  type ActionRecord,
+  type PushActionOptions,
+} from '../src/index.ts'
+import { collect, openStore, type TestStore } from './store.ts'
+
+const opened: Array<{ approver: ActionApprover; store: TestStore }> = []
+
+afterEach(async () => {
+  for (const { approver, store } of opened.splice(0)) {
+    await approver.close()
+    await store.destroy()
+  }
+})
+
+async function setup(options: ActionApproverOptions = {}, worker: object = { ping: (...args: unknown[]) => args }) {
+  const store = await openStore()
+  const approver = new ActionApprover(options)
+  await approver.initDb(store.bee)
+  if (!options.executor) approver.initWrk(worker)
+  opened.push({ approver, store })
+  return { approver, store }
+}
+
+async function rejection(promise: Promise<unknown>): Promise<string> {
+  try {
+    await promise
+  } catch (error) {
+    expect(isOrkError(error)).toBe(true)
+    return (error as Error).message
+  }
+  throw new Error('expected a rejection')
+}
+
+const push = (approver: ActionApprover, overrides: Partial<PushActionOptions> & Record<string, unknown> = {}) =>
+  approver.pushAction({
+    action: 'ping',
+    payload: [[1, 2], { rack: 'x' }, ['perm']],
+    voter: 'joe',
+    reqVotesPos: 2,
+    reqVotesNeg: 1,
+    ...overrides,
+  } as PushActionOptions)
+
+describe('pushAction', () => {
+  it('rejects bad input in the reference order with the reference codes', async () => {
+    const { approver } = await setup()
+    const cases: Array<[Record<string, unknown>, string]> = [
+      [{ action: undefined }, 'ERR_ACTION_INVALID'],
+      [{ action: '   ' }, 'ERR_ACTION_INVALID'],
+      [{ action: 42 }, 'ERR_ACTION_INVALID'],
+      [{ action: 'nope', payload: 'garbage' }, 'ERR_ACTION_UNKOWN'],
+      [{ payload: 'garbage', voter: 0 }, 'ERR_PAYLOAD_INVALID'],
+      [{ payload: [] }, 'ERR_PAYLOAD_INVALID'],
+      [{ payload: [5] }, 'ERR_PAYLOAD_INVALID'],
+      [{ payload: [[1n]] }, 'ERR_PAYLOAD_INVALID'],
+      [{ voter: 0 }, 'ERR_VOTER_INVALID'],
+      [{ voter: 1.5 }, 'ERR_VOTER_INVALID'],
+      [{ voter: '  ' }, 'ERR_VOTER_INVALID'],
+      [{ voter: { name: 'joe' } }, 'ERR_VOTER_INVALID'],
+      [{ voter: undefined }, 'ERR_VOTER_INVALID'],
+      [{ reqVotes: 2 }, 'ERR_REQ_VOTES_CONFLICT'],
+      [{ reqVotesPos: undefined, reqVotesNeg: undefined }, 'ERR_REQ_VOTES_POS_INVALID'],
+      [{ reqVotesPos: '2' }, 'ERR_REQ_VOTES_POS_INVALID'],
+      [{ reqVotesPos: 1.5 }, 'ERR_REQ_VOTES_POS_INVALID'],
+      [{ reqVotesNeg: undefined }, 'ERR_REQ_VOTES_NEG_INVALID'],
+      [{ reqVotesNeg: -1 }, 'ERR_REQ_VOTES_NEG_INVALID'],
+    ]
+    for (const [overrides, code] of cases) {
+      expect(
+        await rejection(push(approver, overrides)),
+        JSON.stringify(overrides, (_k, v) => String(v)),
+      ).toBe(code)
+    }
+    expect(await rejection(approver.pushAction(undefined as unknown as PushActionOptions))).toBe('ERR_ACTION_INVALID')
+    expect(await collect(approver.query('voting'))).toEqual([])
+    expect(await collect(approver.query('ready'))).toEqual([])
+  })
+
+  it('accepts reqVotes alone and reqVotes 0 next to explicit thresholds', async () => {
+    const { approver } = await setup()
+    const both = await push(approver, { reqVotesPos: undefined, reqVotesNeg: undefined, reqVotes: 3 })
+    expect([both.reqVotesPos, both.reqVotesNeg]).toEqual([3, 3])
+    const zero = await push(approver, { reqVotes: 0 })
+    expect([zero.reqVotesPos, zero.reqVotesNeg]).toEqual([2, 1])
+  })
+
+  it('counts inherited worker methods as known, like the reference', async () => {
+    const { approver } = await setup()
+    await expect(push(approver, { action: 'toString' })).resolves.toMatchObject({ action: 'toString' })
+  })
+
+  it('stores the record with the reference field order, batchActionUID absent when not given', async () => {
+    const { approver, store } = await setup()
+    const record = await push(approver)
+    expect(Object.keys(record)).toEqual([
+      'id',
+      'batchActionUID',
+      'action',
+      'payload',
+      'votesPos',
+      'votesNeg',
+      'reqVotesPos',
+      'reqVotesNeg',
+      'status',
+    ])
+    expect(record.batchActionUID).toBeUndefined()
+    const raw = await store.bee.sub('actions:voting').get(record.id === 0 ? Buffer.alloc(6) : idKey(record.id))
+    expect(JSON.parse(raw!.value.toString())).toEqual({
+      id: record.id,
+      action: 'ping',
+      payload: [[1, 2], { rack: 'x' }, ['perm']],
+      votesPos: ['joe'],
+      votesNeg: [],
+      reqVotesPos: 2,
+      reqVotesNeg: 1,
+      status: 'VOTING',
+    })
+    const batched = await push(approver, { batchActionUID: '1700000000000-abc' })
+    expect((await approver.getAction('voting', batched.id)).data.batchActionUID).toBe('1700000000000-abc')
+  })
+
+  it('puts an action whose creator vote suffices straight into ready as APPROVED', async () => {
+    const { approver } = await setup()
+    const record = await push(approver, { reqVotesPos: 1 })
+    expect(record.status).toBe('APPROVED')
+    expect((await approver.getAction('ready', record.id)).data.status).toBe('APPROVED')
+    expect(await rejection(approver.getAction('voting', record.id))).toBe('ERR_ACTION_ID_NOT_FOUND')
+  })
+
+  it('gives unique increasing ids without sleeping, even when pushed concurrently', async () => {
+    const { approver } = await setup()
+    const started = Date.now()
+    const records = await Promise.all(Array.from({ length: 200 }, () => push(approver)))
+    expect(Date.now() - started).toBeLessThan(5_000)
+    const ids = records.map((record) => record.id)
+    expect(new Set(ids).size).toBe(200)
+    expect(ids).toEqual([...ids].sort((a, b) => a - b))
+    expect(Math.abs(ids[0]! - started)).toBeLessThan(1_000)
+    expect(await collect(approver.query('voting'))).toHaveLength(200)
+  })
+
+  it('never reuses an id found in the store when the clock went backwards', async () => {
+    const store = await openStore()
+    const future = Date.now() + 3_600_000
+    await store.bee.sub('actions:done').put(idKey(future), Buffer.from(JSON.stringify({ id: future })))
+    const approver = new ActionApprover()
+    opened.push({ approver, store })
+    approver.initWrk({ ping() {} })
+    await approver.initDb(store.bee)
+    const record = await push(approver)
+    expect(record.id).toBe(future + 1)
+  })
+})
+
+describe('voteAction', () => {
+  it('follows the worked example of the spec (approvals)', async () => {
+    const calls: unknown[][] = []
+    const ping = (...args: unknown[]) => {
+      calls.push(args)
+      return 2
+    }
+    const { approver } = await setup({}, { ping })
+    const record = await push(approver, { reqVotesPos: 3, reqVotesNeg: 3 })
+    await approver.voteAction({ id: record.id, voter: 'john', approve: true })
+    await approver.voteAction({ id: record.id, voter: 'jane', approve: false })
+    let voting = (await approver.getAction('voting', record.id)).data
+    expect([voting.votesPos, voting.votesNeg, voting.status]).toEqual([['joe', 'john'], ['jane'], 'VOTING'])
+    await approver.voteAction({ id: record.id, voter: 'mike', approve: true })
+    expect(await rejection(approver.getAction('voting', record.id))).toBe('ERR_ACTION_ID_NOT_FOUND')
+    voting = (await approver.getAction('ready', record.id)).data
+    expect(voting.status).toBe('APPROVED')
+    expect(voting.votesPos).toEqual(['joe', 'john', 'mike'])
+    expect(await approver.execActions()).toBe(true)
+    expect(calls).toEqual([[[1, 2, { actionId: record.id, user: 'joe' }], { rack: 'x' }, ['perm']]])
+    const done = (await approver.getAction('done', record.id)).data
+    expect(done).toMatchObject({ status: 'COMPLETED', result: 2, payload: [[1, 2], { rack: 'x' }, ['perm']] })
+  })
+
+  it('follows the worked example of the spec (denials)', async () => {
+    const { approver } = await setup()
+    const record = await push(approver, { reqVotesPos: 3, reqVotesNeg: 3 })
+    for (const voter of ['john', 'jane', 'mike']) await approver.voteAction({ id: record.id, voter, approve: false })
+    const done = (await approver.getAction('done', record.id)).data
+    expect(done).toMatchObject({ status: 'DENIED', votesPos: ['joe'], votesNeg: ['john', 'jane', 'mike'] })
+  })
+
+  it('lets one denial kill the action when reqVotesNeg is 1', async () => {
+    const { approver } = await setup()
+    const record = await push(approver)
+    await approver.voteAction({ id: record.id, voter: 'jane', approve: false })
+    expect((await approver.getAction('done', record.id)).data.status).toBe('DENIED')
+  })
+
+  it('refuses double votes, the creator, bad voters, bad approve values and unknown ids', async () => {
+    const { approver } = await setup()
+    const record = await push(approver, { reqVotesPos: 3, reqVotesNeg: 3 })
+    expect(await rejection(approver.voteAction({ id: record.id, voter: 'joe', approve: false }))).toBe(
+      'ERR_VOTER_EXISTS',
+    )
+    await approver.voteAction({ id: record.id, voter: 1, approve: 1 as unknown as boolean })
+    expect(await rejection(approver.voteAction({ id: record.id, voter: 1, approve: true }))).toBe('ERR_VOTER_EXISTS')
+    await approver.voteAction({ id: record.id, voter: '1', approve: 0 as unknown as boolean })
+    const bad = (voter: unknown, approve: unknown = true, id: unknown = record.id) =>
+      rejection(approver.voteAction({ id, voter, approve } as never))
+    expect(await bad(undefined)).toBe('ERR_VOTER_INVALID')
+    expect(await bad(0)).toBe('ERR_VOTER_INVALID')
+    expect(await bad(' ')).toBe('ERR_VOTER_INVALID')
+    expect(await bad('amy', 'false')).toBe('ERR_APPROVE_INVALID')
+    expect(await bad('amy', null)).toBe('ERR_APPROVE_INVALID')
+    expect(await bad('amy', true, record.id + 1)).toBe('ERR_ACTION_ID_NOT_FOUND')
+    expect(await bad('amy', true, -1)).toBe('ERR_ACTION_ID_NOT_FOUND')
+    expect(await bad('amy', true, 2 ** 48)).toBe('ERR_ACTION_ID_NOT_FOUND')
+    expect(await bad('amy', true, 'abc')).toBe('ERR_ACTION_ID_NOT_FOUND')
+    expect(await rejection(approver.voteAction(null as never))).toBe('ERR_VOTER_INVALID')
+    await expect(approver.voteAction({ id: String(record.id) as never, voter: 'amy', approve: true })).resolves.toBe(
+      undefined,
+    )
+    expect((await approver.getAction('ready', record.id)).data.votesPos).toEqual(['joe', 1, 'amy'])
+    expect(await bad('bob')).toBe('ERR_ACTION_ID_NOT_FOUND')
+  })
+
+  it('counts every one of many concurrent votes (the reference lost all but one)', async () => {
+    const { approver } = await setup()
+    const record = await push(approver, { reqVotesPos: 100, reqVotesNeg: 100 })
+    const voters = Array.from({ length: 60 }, (_, index) => `voter-${index}`)
+    await Promise.all(
+      voters.map((voter, index) => approver.voteAction({ id: record.id, voter, approve: index % 2 === 0 })),
+    )
+    const { data } = await approver.getAction('voting', record.id)
+    expect(data.votesPos).toHaveLength(31)
+    expect(data.votesNeg).toHaveLength(30)
+  })
+
+  it('moves exactly once when concurrent votes cross the threshold together', async () => {
+    const { approver } = await setup()
+    const record = await push(approver, { reqVotesPos: 3 })
+    const outcomes = await Promise.allSettled(
+      ['a', 'b', 'c', 'd'].map((voter) => approver.voteAction({ id: record.id, voter, approve: true })),
+    )
+    expect(outcomes.map((outcome) => outcome.status)).toEqual(['fulfilled', 'fulfilled', 'rejected', 'rejected'])
+    expect((await approver.getAction('ready', record.id)).data.votesPos).toEqual(['joe', 'a', 'b'])
+  })
+})
+
+describe('cancel', () => {
+  it('lets only the creator cancel, only in voting, and keeps the votes', async () => {
+    const { approver } = await setup()
+    const record = await push(approver, { reqVotesPos: 3 })
+    await approver.voteAction({ id: record.id, voter: 'john', approve: true })
+    expect(await rejection(approver.cancelAction({ id: record.id, voter: 'john' }))).toBe('ERR_CALLER_NOT_CREATOR')
+    await approver.cancelAction({ id: record.id, voter: 'joe' })
+    expect((await approver.getAction('done', record.id)).data).toMatchObject({
+      status: 'DENIED',
+      votesPos: ['joe', 'john'],
+    })
+    expect(await rejection(approver.cancelAction({ id: record.id, voter: 'joe' }))).toBe('ERR_ACTION_ID_NOT_FOUND')
+    const ready = await push(approver, { reqVotesPos: 1 })
+    expect(await rejection(approver.cancelAction({ id: ready.id, voter: 'joe' }))).toBe('ERR_ACTION_ID_NOT_FOUND')
+  })
+
+  it('cancels a batch, one result per id in input order', async () => {
+    const { approver } = await setup()
+    const ids: number[] = []
+    for (let index = 0; index < 30; index++) ids.push((await push(approver)).id)
+    const other = await push(approver, { voter: 'ann' })
+    const results = await approver.cancelActionsBatch({ ids: [...ids, other.id, 123], voter: 'joe' })
+    expect(results.slice(0, 30)).toEqual(ids.map((id) => ({ id, success: true })))
+    expect(results[30]).toEqual({
+      id: other.id,
+      success: false,
+      error: `ERR_CANCEL_BATCH_ACTION-ID-${other.id} ERR_CALLER_NOT_CREATOR`,
+    })
+    expect(results[31]).toEqual({
+      id: 123,
+      success: false,
+      error: 'ERR_CANCEL_BATCH_ACTION-ID-123 ERR_ACTION_ID_NOT_FOUND',
+    })
+    expect(await collect(approver.query('done'))).toHaveLength(30)
+    expect(await rejection(approver.cancelActionsBatch({ ids: 'x' as never, voter: 'joe' }))).toBe('ERR_IDS_INVALID')
+  })
+})
+
+describe('reading', () => {
+  it('getAction echoes the id, returns the 6-byte key, and rejects unknown states', async () => {
+    const { approver } = await setup()
+    const record = await push(approver)
+    const found = await approver.getAction('voting', String(record.id) as never)
+    expect(found.id).toBe(String(record.id))
+    expect(found.key).toEqual(idKey(record.id))
+    expect(found.data.id).toBe(record.id)
+    expect(await rejection(approver.getAction('nope' as never, record.id))).toBe('ERR_SUBDB_UNKOWN')
+    expect(await rejection(approver.getAction('done', record.id))).toBe('ERR_ACTION_ID_NOT_FOUND')
+  })
+
+  it('queries ranges, limits and reverse order without touching the caller objects', async () => {
+    const { approver } = await setup()
+    const ids: number[] = []
+    for (let index = 0; index < 10; index++) ids.push((await push(approver)).id)
+    const idsOf = (records: ActionRecord[]) => records.map((record) => record.id)
+    expect(idsOf(await collect(approver.query('voting')))).toEqual(ids)
+    const range = { gte: ids[2]!, lt: ids[6]! }
+    expect(idsOf(await collect(approver.query('voting', range)))).toEqual(ids.slice(2, 6))
+    expect(range).toEqual({ gte: ids[2], lt: ids[6] })
+    expect(idsOf(await collect(approver.query('voting', { gt: ids[2]!, lte: ids[6]! })))).toEqual(ids.slice(3, 7))
+    expect(idsOf(await collect(approver.query('voting', {}, { limit: 3, reverse: true })))).toEqual(
+      ids.slice(-3).reverse(),
+    )
+    expect(idsOf(await collect(approver.query('voting', { limit: 2 })))).toEqual(ids.slice(0, 2))
+    expect(idsOf(await collect(approver.query('voting', { gt: 0 })))).toEqual(ids)
+    expect(idsOf(await collect(approver.query('voting', { gte: -5, lt: 2 ** 50 })))).toEqual(ids)
+    expect(await collect(approver.query('voting', { lt: 0 }))).toEqual([])
+    expect(await collect(approver.query('ready'))).toEqual([])
+    const generator = approver.query('bogus' as never)
+    expect(await rejection(generator.next())).toBe('ERR_SUBDB_UNKOWN')
+  })
+})
+
+describe('execution', () => {
+  it('records util.format of a thrown error, and a thrown string as is', async () => {
+    const { approver } = await setup(
+      {},
+      {
+        fail: () => {
+          throw new Error('ERR_NAILED')
+        },
+        reject: async () => {
+          throw 'plain text'
+        },
+      },
+    )
+    const failed = await approver.pushAction({ action: 'fail', payload: [[]], voter: 'joe', reqVotes: 1 })
+    const rejected = await approver.pushAction({ action: 'reject', payload: [[]], voter: 'joe', reqVotes: 1 })
+    await approver.execActions()
+    const failedRecord = (await approver.getAction('done', failed.id)).data
+    expect(failedRecord.status).toBe('FAILED')
+    expect(failedRecord.error?.startsWith('Error: ERR_NAILED\n    at ')).toBe(true)
+    expect((await approver.getAction('done', rejected.id)).data).toMatchObject({
+      status: 'FAILED',
+      error: 'plain text',
+    })
+  })
+
+  it('omits an undefined result and runs ready actions oldest first, one at a time', async () => {
+    const order: string[] = []
+    let running = 0
+    const { approver } = await setup(
+      {},
+      {
+        async step(params: unknown[]) {
+          running++
+          expect(running).toBe(1)
+          await new Promise((resolve) => setTimeout(resolve, 5))
+          order.push(String(params[0]))
+          running--
+        },
+      },
+    )
+    const ids: number[] = []
+    for (const name of ['a', 'b', 'c']) {
+      ids.push((await approver.pushAction({ action: 'step', payload: [[name]], voter: 'joe', reqVotes: 1 })).id)
+    }
+    await approver.execActions()
+    expect(order).toEqual(['a', 'b', 'c'])
+    for (const id of ids) {
+      const { data } = await approver.getAction('done', id)
+      expect(data.status).toBe('COMPLETED')
+      expect('result' in data).toBe(false)
+    }
+  })
+
+  it('returns false for a pass while another one runs', async () => {
+    let release!: () => void
+    const { approver } = await setup({}, { wait: () => new Promise<void>((resolve) => (release = resolve)) })
+    await approver.pushAction({ action: 'wait', payload: [[]], voter: 'joe', reqVotes: 1 })
+    const first = approver.execActions()
+    await waitFor(() => release !== undefined)
+    expect(await approver.execActions()).toBe(false)
+    release()
+    expect(await first).toBe(true)
+  })
+
+  it('ends a hanging worker call at its deadline and marks unfinished calls', async () => {
+    const executor: ActionExecutor = {
+      hasAction: () => true,
+      async execute(_action, args, context) {
+        const targets = args[1] as Record<string, { calls: Array<Record<string, unknown>> }>
+        targets.rack1!.calls[0]!.result = 'ok'
+        await context.checkpoint()
+        return new Promise(() => {})
+      },
+    }
+    const { approver } = await setup({ executor, executionTimeoutMs: 150 })
+    const targets = { rack1: { reqVotes: 1, calls: [{ id: 'a' }, { id: 'b' }] } }
+    const record = await approver.pushAction({ action: 'x', payload: [[], targets, []], voter: 'joe', reqVotes: 1 })
+    await approver.execActions()
+    const { data } = await approver.getAction('done', record.id)
+    expect(data.status).toBe('FAILED')
+    expect(data.error).toBe('ERR_ACTION_TIMEOUT')
+    expect(data.payload[1]).toEqual({
+      rack1: {
+        reqVotes: 1,
+        calls: [
+          { id: 'a', result: 'ok' },
+          { id: 'b', error: 'ERR_ACTION_TIMEOUT' },
+        ],
+      },
+    })
+    expect(await collect(approver.query('executing'))).toEqual([])
+  })
+
+  it('ends unserialisable results as FAILED with ERR_ACTION_RESULT_INVALID', async () => {
+    const circular: Record<string, unknown> = {}
+    circular.self = circular
+    const { approver } = await setup({}, { big: () => 10n, loop: () => circular })
+    const big = await approver.pushAction({ action: 'big', payload: [[]], voter: 'joe', reqVotes: 1 })
+    const loop = await approver.pushAction({ action: 'loop', payload: [[]], voter: 'joe', reqVotes: 1 })
+    await approver.execActions()
+    for (const id of [big.id, loop.id]) {
+      const { data } = await approver.getAction('done', id)
+      expect(data).toMatchObject({ status: 'FAILED', error: 'ERR_ACTION_RESULT_INVALID' })
+      expect('result' in data).toBe(false)
+    }
+  })
+
+  it('survives a worker that makes its payload unserialisable, keeping the last persisted payload', async () => {
+    const executor: ActionExecutor = {
+      hasAction: () => true,
+      execute(_action, args) {
+        ;(args[1] as Record<string, unknown>).bad = 1n
+        return 'ok'
+      },
+    }
+    const { approver } = await setup({ executor })
+    const record = await approver.pushAction({ action: 'x', payload: [[], { a: 1 }], voter: 'joe', reqVotes: 1 })
+    await approver.execActions()
+    const { data } = await approver.getAction('done', record.id)
+    expect(data).toMatchObject({ status: 'FAILED', error: 'ERR_ACTION_RESULT_INVALID', payload: [[], { a: 1 }] })
+  })
+
+  it('fails actions whose method vanished or whose stored payload is unusable', async () => {
+    const store = await openStore()
+    const approver = new ActionApprover()
+    opened.push({ approver, store })
+    const worker: Record<string, unknown> = { gone: () => 1 }
+    approver.initWrk(worker)
+    await approver.initDb(store.bee)
+    const gone = await approver.pushAction({ action: 'gone', payload: [[]], voter: 'joe', reqVotes: 1 })
+    delete worker.gone
+    const ready = store.bee.sub('actions:ready')
+    const base = gone.id + 1000
+    const rawPayloads: unknown[] = [[1], [], 'text', undefined]
+    for (const [index, payload] of rawPayloads.entries()) {
+      const record = { id: base + index, action: 'ping', payload, votesPos: ['joe'], votesNeg: [] }
+      await ready.put(
+        idKey(base + index),
+        Buffer.from(JSON.stringify({ ...record, reqVotesPos: 1, status: 'APPROVED' })),
+      )
+    }
+    await ready.put(idKey(base + 10), Buffer.from('{not json'))
+    approver.initWrk({ ping: () => 1 })
+    const goneAgain = await approver.pushAction({ action: 'ping', payload: [[]], voter: 'joe', reqVotes: 1 })
+    approver.initWrk({ ...worker, ping: () => 1 })
+    await approver.execActions()
+    expect((await approver.getAction('done', gone.id)).data).toMatchObject({
+      status: 'FAILED',
+      error: 'ERR_ACTION_UNKOWN',
+    })
+    for (const index of rawPayloads.keys()) {
+      expect((await approver.getAction('done', base + index)).data).toMatchObject({
+        status: 'FAILED',
+        error: 'ERR_PAYLOAD_INVALID',
+      })
+    }
+    expect((await approver.getAction('done', base + 10)).data).toMatchObject({
+      status: 'FAILED',
+      error: 'ERR_ACTION_RECORD_INVALID',
+    })
+    expect((await approver.getAction('done', goneAgain.id)).data.status).toBe('COMPLETED')
+    expect(await collect(approver.query('ready'))).toEqual([])
+    expect(await collect(approver.query('executing'))).toEqual([])
+  })
+
+  it('treats a throwing hasAction as an unknown action', async () => {
+    const executor: ActionExecutor = {
+      hasAction: () => {
+        throw new Error('boom')
+      },
+      execute: () => 1,
+    }
+    const { approver } = await setup({ executor })
+    expect(await rejection(push(approver))).toBe('ERR_ACTION_UNKOWN')
+  })
+
+  it('dispatches every action name through an explicit executor, even names of object members', async () => {
+    const seen: string[] = []
+    const executor: ActionExecutor = {
+      hasAction: () => true,
+      execute: (action) => {
+        seen.push(action)
+        return action
+      },
+    }
+    const { approver } = await setup({ executor })
+    for (const action of ['constructor', 'toString', '__proto__', 'rackActions']) {
+      await approver.pushAction({ action, payload: [[]], voter: 'joe', reqVotes: 1 })
+    }
+    await approver.execActions()
+    expect(seen).toEqual(['constructor', 'toString', '__proto__', 'rackActions'])
+  })
+
+  it('runs on a timer after startInterval and stops on close', async () => {
+    let count = 0
+    const { approver } = await setup({}, { tick: () => ++count })
+    expect(() => approver.startInterval(99)).toThrow('ERR_OPTS_INTERVAL_INVALID')
+    expect(() => approver.startInterval(150.5)).toThrow('ERR_OPTS_INTERVAL_INVALID')
+    approver.startInterval(100)
+    approver.startInterval(100)
+    await approver.pushAction({ action: 'tick', payload: [[]], voter: 'joe', reqVotes: 1 })
+    await waitFor(() => count === 1)
+    await approver.close()
+    await approver.close()
+    expect(await rejection(approver.pushAction({ action: 'tick', payload: [[]], voter: 'joe', reqVotes: 1 }))).toBe(
+      'ERR_APPROVER_CLOSED',
+    )
+    expect(await approver.execActions()).toBe(false)
+  })
+
+  it('ends a running execution as interrupted when closed', async () => {
+    const executor: ActionExecutor = { hasAction: () => true, execute: () => new Promise(() => {}) }
+    const { approver, store } = await setup({ executor })
+    const targets = { rack: { calls: [{ id: 'a' }] } }
+    const record = await approver.pushAction({ action: 'x', payload: [[], targets], voter: 'joe', reqVotes: 1 })
+    const pass = approver.execActions()
+    await waitFor(async () => (await collect(approver.query('executing'))).length === 1)
+    await approver.close()
+    await pass
+    const raw = await store.bee.sub('actions:done').get(idKey(record.id))
+    expect(JSON.parse(raw!.value.toString())).toMatchObject({
+      status: 'FAILED',
+      error: 'ERR_ACTION_INTERRUPTED',
+      payload: [[], { rack: { calls: [{ id: 'a', error: 'ERR_ACTION_INTERRUPTED' }] } }],
+    })
+  })
+})
+
+describe('voting expiry', () => {
+  it('is off by default', async () => {
+    const { approver, store } = await setup()
+    const old = Date.now() - 86_400_000 * 365
+    await store.bee.sub('actions:voting').put(idKey(old), Buffer.from(JSON.stringify(votingRecord(old))))
+    await approver.execActions()
+    expect((await approver.getAction('voting', old)).data.status).toBe('VOTING')
+  })
+
+  it('denies old voting actions in a pass and on vote or cancel', async () => {
+    const { approver, store } = await setup({ votingExpiryMs: 60_000 })
+    const now = Date.now()
+    const voting = store.bee.sub('actions:voting')
+    for (const id of [now - 120_000, now - 110_000, now - 100_000]) {
+      await voting.put(idKey(id), Buffer.from(JSON.stringify(votingRecord(id))))
+    }
+    const fresh = await push(approver)
+    expect(await rejection(approver.voteAction({ id: now - 120_000, voter: 'amy', approve: true }))).toBe(
+      'ERR_ACTION_ID_NOT_FOUND',
+    )
+    expect(await rejection(approver.cancelAction({ id: now - 110_000, voter: 'joe' }))).toBe('ERR_ACTION_ID_NOT_FOUND')
+    await approver.execActions()
+    const done = await collect(approver.query('done'))
+    expect(done.map((record) => [record.id, record.status, record.error])).toEqual(
+      [now - 120_000, now - 110_000, now - 100_000].map((id) => [id, 'DENIED', 'ERR_ACTION_EXPIRED']),
+    )
+    expect((await collect(approver.query('voting'))).map((record) => record.id)).toEqual([fresh.id])
+  })
+})
+
+describe('lifecycle and options', () => {
+  it('validates the store, worker, executor and options', async () => {
+    const approver = new ActionApprover()
+    expect(await rejection(approver.initDb({} as never))).toBe('ERR_OPTS_BEE_INSTANCE_INVALID')
+    expect(await rejection(approver.ready())).toBe('ERR_OPTS_BEE_INSTANCE_INVALID')
+    expect(() => approver.initWrk(null as never)).toThrow('ERR_OPTS_WRK_INVALID_TYPE')
+    expect(() => approver.initWrk([] as never)).toThrow('ERR_OPTS_WRK_INVALID_TYPE')
+    expect(() => approver.initWrk('x' as never)).toThrow('ERR_OPTS_WRK_INVALID_TYPE')
+    expect(() => approver.initWrk(new Proxy({}, {}))).not.toThrow()
+    expect(() => approver.setExecutor({ hasAction: () => true } as never)).toThrow('ERR_OPTS_WRK_INVALID_TYPE')
+    expect(() => new ActionApprover({ executionTimeoutMs: 0 })).toThrow('ERR_OPTS_EXECUTION_TIMEOUT_INVALID')
+    expect(() => new ActionApprover({ votingExpiryMs: -1 })).toThrow('ERR_OPTS_VOTING_EXPIRY_INVALID')
+    const withoutWorker = new ActionApprover()
+    const store = await openStore()
+    opened.push({ approver: withoutWorker, store })
+    await withoutWorker.initDb(store.bee)
+    await withoutWorker.initDb(store.bee)
+    expect(await rejection(push(withoutWorker))).toBe('ERR_OPTS_WRK_INVALID_TYPE')
+    expect(await withoutWorker.execActions()).toBe(true)
+  })
+
+  it('works on a bee with encodings of its own, writing the same bytes', async () => {
+    const store = await openStore()
+    const Hyperbee = (await import('hyperbee')).default
+    const jsonBee = new Hyperbee(store.store.get({ name: 'action-approver' }), {
+      keyEncoding: 'utf-8',
+      valueEncoding: 'json',
+    })
+    const approver = new ActionApprover({ bee: jsonBee })
+    opened.push({ approver, store })
+    approver.initWrk({ ping: () => 1 })
+    const record = await push(approver)
+    const raw = await store.bee.sub('actions:voting').get(idKey(record.id))
+    expect(JSON.parse(raw!.value.toString()).id).toBe(record.id)
+    await jsonBee.close()
+  })
+})
+
+function votingRecord(id: number): ActionRecord {
+  return {
+    id,
+    action: 'ping',
+    payload: [[]],
+    votesPos: ['joe'],
+    votesNeg: [],
+    reqVotesPos: 2,
+    reqVotesNeg: 1,
+    status: ACTION_STATUS.VOTING,
+  }
+}
+
+function idKey(id: number): Buffer {
+  const key = Buffer.alloc(6)
+  key.writeUIntBE(id, 0, 6)
+  return key
+}
+
+async function waitFor(condition: () => boolean | Promise<boolean>, timeoutMs = 5_000): Promise<void> {
+  const until = Date.now() + timeoutMs
+  while (!(await condition())) {
+    if (Date.now() > until) throw new Error('condition not met in time')
+    await new Promise((resolve) => setTimeout(resolve, 10))
+  }
+}
