@@ -1,5 +1,6 @@
 import { OrkError } from '@ork/errors'
 import { Aggregator } from 'mingo'
+import { z } from 'zod'
 import type { OrkContext } from '../context.ts'
 import { concatSwallowingFailures, logFailure } from '../rpc/fan-out-policies.ts'
 import { defineMethod } from '../rpc/method.ts'
