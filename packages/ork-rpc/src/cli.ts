@@ -1,0 +1,21 @@
+#!/usr/bin/env node
+/**
+ * ork-rpc: `ork-rpc -s <key|status file> -m <method> [-d <json> | -f <file>] [-t ms]
+ * [--bootstrap host:port] [--raw] [--no-validate]`. See `ork-rpc --help`.
+ */
+import { runOrkRpc } from './run.ts'
+
+const controller = new AbortController()
+process.once('SIGINT', () => controller.abort())
+
+runOrkRpc(process.argv.slice(2), { signal: controller.signal }).then(
+  (exitCode) => {
+    process.exitCode = exitCode
+    // DHT sockets close asynchronously; never let a lingering handle keep the shell waiting
+    setTimeout(() => process.exit(exitCode), 2000).unref()
+  },
+  (error: unknown) => {
+    process.stderr.write(`ork-rpc: ${(error as Error)?.stack ?? String(error)}\n`)
+    process.exit(3)
+  },
+)
