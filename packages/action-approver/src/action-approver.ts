@@ -4,6 +4,7 @@ import { type Logger, silentLogger } from '@ork/logger'
 import type Hyperbee from 'hyperbee'
 import { ExecutionRun, type Outcome } from './execution-run.ts'
 import { type ActionExecutor, markUnfinishedTargetCalls, workerExecutor } from './executor.ts'
+import { GroupCommit } from './group-commit.ts'
 import { KeyedMutex } from './keyed-mutex.ts'
 import { ActionKeys, encodeActionId, type IdRange, requireActionId } from './keys.ts'
 import {
@@ -20,6 +21,9 @@ const BINARY = { keyEncoding: 'binary', valueEncoding: 'binary' } as const
 
 /** Default deadline of one action's execution: long enough for a large fan-out of device calls. */
 export const DEFAULT_EXECUTION_TIMEOUT_MS = 600_000
+
+/** How many ready actions an execution pass reads at once. */
+const READY_PAGE = 256
 
 /** How many cancels `cancelActionsBatch` runs at once, as in the reference. */
 const CANCEL_BATCH_CONCURRENCY = 25
@@ -69,6 +73,7 @@ export class ActionApprover {
   readonly #markUnfinishedCalls: (payload: unknown[], code: string) => void
   readonly #mutex = new KeyedMutex<number>()
   readonly #inFlight = new Set<Promise<unknown>>()
+  readonly #commits = new GroupCommit<WriteOperation>((operations) => this.#applyBatch(operations))
   #bee: Hyperbee | null = null
   #keys: ActionKeys | null = null
   #executor: ActionExecutor | null = null
@@ -468,8 +473,13 @@ export class ActionApprover {
     ])
   }
 
+  /** Applies the operations atomically (sharing a batch with concurrent writes, see {@link GroupCommit}). */
+  #write(operations: WriteOperation[]): Promise<void> {
+    return this.#commits.write(operations)
+  }
+
   /** Applies the operations as one Hyperbee batch: one append, all or nothing. */
-  async #write(operations: WriteOperation[]): Promise<void> {
+  async #applyBatch(operations: WriteOperation[]): Promise<void> {
     const keys = this.#keys!
     const batch = this.#bee!.batch(BINARY)
     try {
@@ -500,9 +510,34 @@ export class ActionApprover {
       await this.ready()
       if (this.#votingExpiryMs > 0) await this.#expireVoting()
       if (!this.#executor) return
-      for (const id of await this.#ids('ready')) {
-        if (this.#closing) break
-        await this.#executeOne(id)
+      const keys = this.#keys!
+      // The move to `done` of one action is written together with the move to
+      // `executing` of the next (one append for both instead of two in a row).
+      let pendingDone: WriteOperation[] = []
+      try {
+        // Only this pass moves actions out of `ready`, so the values read are current. They are
+        // read a page ahead so that store reads do not sit between one action and the next.
+        const { lte } = keys.range('ready')
+        let gt = keys.prefix('ready')
+        for (;;) {
+          const page = await collect(this.#bee!.createReadStream({ gt, lte, limit: READY_PAGE, ...BINARY }))
+          for (const entry of page) {
+            if (this.#closing) break
+            gt = entry.key
+            const id = keys.idOf('ready', entry.key)
+            if (id === null) continue
+            const carried = pendingDone
+            pendingDone = []
+            pendingDone = await this.#executeOne(id, this.#decode(entry.value), carried)
+          }
+          if (page.length < READY_PAGE || this.#closing) break
+        }
+      } finally {
+        if (pendingDone.length > 0) {
+          await this.#write(pendingDone).catch((error: unknown) => {
+            this.#logger.error('could not finish an action; it is finished at the next start', { error })
+          })
+        }
       }
     } catch (error) {
       this.#logger.error('execution pass failed', { error })
@@ -519,43 +554,49 @@ export class ActionApprover {
     }
   }
 
-  /** Runs one ready action to `done`; never throws. */
-  async #executeOne(id: number): Promise<void> {
-    let record: ActionRecord | null
+  /**
+   * Runs one ready action until the worker has answered, writing `carried`
+   * (the previous action's move to `done`) with its move to `executing`.
+   * Returns the operations that move it to `done`. Never rejects.
+   */
+  async #executeOne(id: number, stored: ActionRecord | null, carried: WriteOperation[]): Promise<WriteOperation[]> {
+    let started: ActionRecord | null
     try {
-      record = await this.#mutex.run(id, () => this.#startExecution(id))
+      started = await this.#startExecution(id, stored, carried)
     } catch (error) {
-      this.#logger.error('could not start an action', { id, error })
-      return
+      this.#logger.error('could not start an action; earlier ones are finished at the next start', { id, error })
+      return []
     }
-    if (!record) return
+    if (!started) return []
+    const record = started
     const run = new ExecutionRun(record, this.#executionTimeoutMs, (json) =>
       this.#write([{ put: 'executing', id, json }]),
     )
     this.#currentRun = run
     try {
       const outcome = await this.#invoke(record, run)
-      await this.#finish(record, run, outcome)
+      return await this.#finalOperations(record, run, outcome)
     } catch (error) {
       this.#logger.error('could not finish an action; it is finished at the next start', { id, error })
+      return []
     } finally {
       this.#currentRun = null
     }
   }
 
-  async #startExecution(id: number): Promise<ActionRecord | null> {
-    let record: ActionRecord | null
-    try {
-      record = await this.#read('ready', id)
-    } catch {
-      const unreadable = unreadableRecord(id)
+  async #startExecution(
+    id: number,
+    record: ActionRecord | null,
+    carried: WriteOperation[],
+  ): Promise<ActionRecord | null> {
+    if (!record) {
       await this.#write([
-        { put: 'done', id, json: JSON.stringify(unreadable) },
+        ...carried,
+        { put: 'done', id, json: JSON.stringify(unreadableRecord(id)) },
         { del: 'ready', id },
       ])
       return null
     }
-    if (!record) return null
     record.status = ACTION_STATUS.EXECUTING
     let json: string
     try {
@@ -563,10 +604,7 @@ export class ActionApprover {
     } catch {
       json = JSON.stringify(unreadableRecord(id))
     }
-    await this.#write([
-      { put: 'executing', id, json },
-      { del: 'ready', id },
-    ])
+    await this.#write([...carried, { put: 'executing', id, json }, { del: 'ready', id }])
     return record
   }
 
@@ -588,7 +626,8 @@ export class ActionApprover {
     return run.invoke(() => executor.execute(record.action, args, run.context(record.id, user)))
   }
 
-  async #finish(record: ActionRecord, run: ExecutionRun, outcome: Outcome): Promise<void> {
+  /** Stops the run's checkpoints and builds the move of the action to `done` with its outcome. */
+  async #finalOperations(record: ActionRecord, run: ExecutionRun, outcome: Outcome): Promise<WriteOperation[]> {
     await run.end()
     const payload = Array.isArray(record.payload) ? record.payload : []
     switch (outcome.kind) {
@@ -613,14 +652,11 @@ export class ActionApprover {
         record.error = outcome.code
         break
     }
-    const json = finalJson(record, run.lastPayloadJson)
-    await this.#mutex.run(record.id, () =>
-      this.#write([
-        { put: 'done', id: record.id, json },
-        { del: 'executing', id: record.id },
-      ]),
-    )
     if (outcome.kind !== 'result') this.#logger.warn('action failed', { id: record.id, error: record.error })
+    return [
+      { put: 'done', id: record.id, json: finalJson(record, run.lastPayloadJson) },
+      { del: 'executing', id: record.id },
+    ]
   }
 }
 
@@ -641,6 +677,12 @@ function finalJson(record: ActionRecord, lastPayloadJson: string): string {
       return JSON.stringify({ ...failed, payload: JSON.parse(lastPayloadJson) as unknown })
     }
   }
+}
+
+async function collect<T>(iterable: AsyncIterable<T>): Promise<T[]> {
+  const items: T[] = []
+  for await (const item of iterable) items.push(item)
+  return items
 }
 
 function unreadableRecord(id: number): ActionRecord {

@@ -14,7 +14,7 @@ class Model {
 
   vote(id: number, voter: Voter, approve: boolean): string | null {
     const entry = this.actions.get(id)
-    if (!entry || entry.state !== 'voting') return 'ERR_ACTION_ID_NOT_FOUND'
+    if (entry?.state !== 'voting') return 'ERR_ACTION_ID_NOT_FOUND'
     const { record } = entry
     if (record.votesPos.includes(voter) || record.votesNeg.includes(voter)) return 'ERR_VOTER_EXISTS'
     if (approve) record.votesPos.push(voter)
@@ -31,7 +31,7 @@ class Model {
 
   cancel(id: number, voter: Voter): string | null {
     const entry = this.actions.get(id)
-    if (!entry || entry.state !== 'voting') return 'ERR_ACTION_ID_NOT_FOUND'
+    if (entry?.state !== 'voting') return 'ERR_ACTION_ID_NOT_FOUND'
     if (entry.record.votesPos[0] !== voter) return 'ERR_CALLER_NOT_CREATOR'
     entry.record.status = 'DENIED'
     entry.state = 'done'

@@ -1,0 +1,129 @@
+/**
+ * pushAction latency and end-to-end throughput (push → vote → execute → done)
+ * of the approver on a disk store, with a no-op executor.
+ */
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import Corestore from 'corestore'
+import Hyperbee from 'hyperbee'
+import { percentile, recordBenchmark } from '../../../scripts/bench-report.ts'
+import { ActionApprover } from '../src/index.ts'
+
+const LATENCY_SAMPLES = 2_000
+const THROUGHPUT_ACTIONS = 5_000
+const IN_FLIGHT = 64
+
+async function withApprover<T>(run: (approver: ActionApprover) => Promise<T>): Promise<T> {
+  const dir = await mkdtemp(join(tmpdir(), 'ork-approver-bench-'))
+  const store = new Corestore(dir)
+  const bee = new Hyperbee(store.get({ name: 'action-approver' }))
+  const approver = new ActionApprover({ executor: { hasAction: () => true, execute: () => undefined } })
+  try {
+    await approver.initDb(bee)
+    return await run(approver)
+  } finally {
+    await approver.close()
+    await bee.close()
+    await store.close()
+    await rm(dir, { recursive: true, force: true })
+  }
+}
+
+const payload = () => [
+  [{ mode: 'high' }],
+  { rack1: { reqVotes: 2, calls: [{ id: 'miner-1', tags: ['t'] }] } },
+  ['miner'],
+]
+
+const latencies = await withApprover(async (approver) => {
+  const samples: number[] = []
+  for (let index = 0; index < LATENCY_SAMPLES; index++) {
+    const started = performance.now()
+    await approver.pushAction({
+      action: 'setPowerMode',
+      payload: payload(),
+      voter: 'joe',
+      reqVotesPos: 2,
+      reqVotesNeg: 1,
+    })
+    samples.push(performance.now() - started)
+  }
+  return samples
+})
+
+/** Push and vote with IN_FLIGHT concurrent clients; `alongside` runs at the same time. */
+async function pushAndVote(approver: ActionApprover, count: number): Promise<void> {
+  let next = 0
+  const lane = async () => {
+    while (next < count) {
+      next++
+      const record = await approver.pushAction({
+        action: 'setPowerMode',
+        payload: payload(),
+        voter: 'joe',
+        reqVotesPos: 2,
+        reqVotesNeg: 1,
+      })
+      await approver.voteAction({ id: record.id, voter: 'ann', approve: true })
+    }
+  }
+  await Promise.all(Array.from({ length: IN_FLIGHT }, lane))
+}
+
+async function countDone(approver: ActionApprover): Promise<number> {
+  let done = 0
+  for await (const _record of approver.query('done')) done++
+  return done
+}
+
+const phases = await withApprover(async (approver) => {
+  const started = performance.now()
+  await pushAndVote(approver, THROUGHPUT_ACTIONS)
+  const voted = performance.now()
+  await approver.execActions()
+  const finished = performance.now()
+  if ((await countDone(approver)) !== THROUGHPUT_ACTIONS) throw new Error('not every action is done')
+  return {
+    pushVotePerSecond: THROUGHPUT_ACTIONS / ((voted - started) / 1000),
+    executePerSecond: THROUGHPUT_ACTIONS / ((finished - voted) / 1000),
+  }
+})
+
+// Steady state: clients push and vote while the execution loop runs, as in production.
+const pipelinePerSecond = await withApprover(async (approver) => {
+  const started = performance.now()
+  let clientsDone = false
+  const clients = pushAndVote(approver, THROUGHPUT_ACTIONS).then(() => {
+    clientsDone = true
+  })
+  const executor = (async () => {
+    for (;;) {
+      const wasDone = clientsDone
+      await approver.execActions()
+      if (wasDone) return
+      await new Promise((resolve) => setImmediate(resolve))
+    }
+  })()
+  await Promise.all([clients, executor])
+  const finished = performance.now()
+  if ((await countDone(approver)) !== THROUGHPUT_ACTIONS) throw new Error('not every action is done')
+  return THROUGHPUT_ACTIONS / ((finished - started) / 1000)
+})
+
+const median = percentile(latencies, 50)
+const p99 = percentile(latencies, 99)
+const fixed = (value: number, digits = 2) => value.toFixed(digits)
+const body = `
+Disk store (Corestore on a temp dir), no-op executor. Each action needs one extra approval (\`reqVotesPos: 2\`).
+
+| measure | value | target |
+|---|---|---|
+| pushAction latency, median (${LATENCY_SAMPLES} sequential pushes) | ${fixed(median)} ms | < 5 ms (reference ≥ 50 ms: it sleeps 50 ms per push) |
+| pushAction latency, p99 | ${fixed(p99)} ms | |
+| push + vote alone, ${IN_FLIGHT} clients in flight | ${fixed(phases.pushVotePerSecond, 0)} actions/s | |
+| execute → done alone (one action at a time, as the reference) | ${fixed(phases.executePerSecond, 0)} actions/s | |
+| end to end: push, vote, execute, done, clients and execution loop running together (${THROUGHPUT_ACTIONS} actions) | ${fixed(pipelinePerSecond, 0)} actions/s | ≥ 1,000 actions/s |
+`
+console.log(body)
+recordBenchmark('action-approver', 'pnpm --filter @ork/action-approver bench', body)
