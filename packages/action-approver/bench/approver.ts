@@ -116,6 +116,9 @@ const p99 = percentile(latencies, 99)
 const fixed = (value: number, digits = 2) => value.toFixed(digits)
 const body = `
 Disk store (Corestore on a temp dir), no-op executor. Each action needs one extra approval (\`reqVotesPos: 2\`).
+Execution stays one action at a time (as the reference), and each action needs one store append before its
+worker call (so a crash can never send it twice); running alongside the clients, that append also carries their
+pushes and votes (group commit). The machine is shared (2 cores, other jobs running): figures vary by ±30% between runs.
 
 | measure | value | target |
 |---|---|---|

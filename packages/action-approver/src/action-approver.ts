@@ -385,6 +385,7 @@ export class ActionApprover {
     if (this.#timer) clearInterval(this.#timer)
     this.#timer = null
     this.#currentRun?.interrupt()
+    await this.#opening?.catch(() => {})
     await this.#pass
     while (this.#inFlight.size > 0) await Promise.allSettled([...this.#inFlight])
   }
