@@ -270,12 +270,13 @@ export class RpcNode {
     this.#logger.debug('rpc server listening', { methods: this.#responders.size, firewall: allowed !== null })
   }
 
-  async #dispatch(
+  // Not async: protomux-rpc awaits whatever comes back, and a raw handler's value can go out as is.
+  #dispatch(
     method: string,
     responder: Responder,
     request: Buffer | null,
     connection: HyperswarmRPC.Connection,
-  ): Promise<Buffer | Uint8Array> {
+  ): Buffer | Uint8Array | Promise<Buffer | Uint8Array> {
     const remotePublicKey = connection.stream.remotePublicKey
     const context: HandlerContext = { remotePublicKey, method }
     if (responder.raw) {
@@ -338,13 +339,14 @@ export class RpcNode {
     const rpc = this.#requireRpc()
     const key = toPublicKey(publicKey)
     const body = this.#encodeRequest(data)
-    const reply = await this.#send(rpc, key, method, body, options, (value) => {
-      if (value && value.byteLength > this.#maxPayloadBytes) throw new OrkError(ErrorCodes.PAYLOAD_TOO_LARGE)
-      const parsed = parseInputJSON(value)
-      handleInputError(parsed)
-      return parsed
-    })
-    return reply
+    return this.#send(rpc, key, method, body, options, this.#decodeJson)
+  }
+
+  readonly #decodeJson = (value: Buffer | null): unknown => {
+    if (value && value.byteLength > this.#maxPayloadBytes) throw new OrkError(ErrorCodes.PAYLOAD_TOO_LARGE)
+    const parsed = parseInputJSON(value)
+    handleInputError(parsed)
+    return parsed
   }
 
   /** Sends raw bytes (e.g. to `echo` / `ping`) and resolves with the raw reply (empty Buffer for none). */
@@ -357,9 +359,8 @@ export class RpcNode {
     const rpc = this.#requireRpc()
     const key = toPublicKey(publicKey)
     if (body.byteLength > this.#maxPayloadBytes) throw new OrkError(ErrorCodes.PAYLOAD_TOO_LARGE)
-    return this.#send(rpc, key, method, Buffer.from(body.buffer, body.byteOffset, body.byteLength), options, (value) =>
-      value ? Buffer.from(value.buffer, value.byteOffset, value.byteLength) : Buffer.alloc(0),
-    )
+    const bytes = Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength)
+    return this.#send(rpc, key, method, bytes, options, decodeRaw)
   }
 
   async #send<T>(
@@ -482,6 +483,13 @@ export class RpcNode {
   }
 }
 
+function decodeRaw(value: Buffer | null): Buffer {
+  if (value === null) return Buffer.alloc(0)
+  return Buffer.isBuffer(value)
+    ? value
+    : Buffer.from((value as Uint8Array).buffer, (value as Uint8Array).byteOffset, (value as Uint8Array).byteLength)
+}
+
 const HEX_KEY = /^[0-9a-fA-F]{64}$/
 
 function toPublicKey(key: string | Buffer): Buffer {
@@ -489,9 +497,14 @@ function toPublicKey(key: string | Buffer): Buffer {
     if (!HEX_KEY.test(key)) throw new OrkError(ErrorCodes.PUBLIC_KEY_INVALID)
     return Buffer.from(key, 'hex')
   }
-  if (Buffer.isBuffer(key) || (key as unknown) instanceof Uint8Array) {
-    if ((key as Uint8Array).byteLength !== 32) throw new OrkError(ErrorCodes.PUBLIC_KEY_INVALID)
-    return Buffer.from(key as Uint8Array)
+  if (Buffer.isBuffer(key)) {
+    if (key.byteLength !== 32) throw new OrkError(ErrorCodes.PUBLIC_KEY_INVALID)
+    return key
+  }
+  if ((key as unknown) instanceof Uint8Array) {
+    const bytes = key as Uint8Array
+    if (bytes.byteLength !== 32) throw new OrkError(ErrorCodes.PUBLIC_KEY_INVALID)
+    return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
   }
   throw new OrkError(ErrorCodes.PUBLIC_KEY_INVALID)
 }
