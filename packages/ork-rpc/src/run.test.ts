@@ -1,0 +1,95 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { RpcNode } from '@ork/rpc-transport'
+import { createLoopbackTestnet, type LoopbackTestnet } from '@ork/rpc-transport/testing'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { ExitCode, runOrkRpc } from './run.ts'
+
+let testnet: LoopbackTestnet
+let server: RpcNode
+let directory: string
+let bootstrap: string[]
+const seen: unknown[] = []
+const release: (() => void)[] = []
+
+beforeAll(async () => {
+  testnet = await createLoopbackTestnet()
+  directory = mkdtempSync(join(tmpdir(), 'ork-rpc-test-'))
+  server = new RpcNode({ storeDir: join(directory, 'server'), dhtOpts: testnet.dhtOpts })
+  server.respond('listRacks', (data) => {
+    seen.push(data)
+    return [{ id: 'rack-1' }]
+  })
+  server.respond('whoAmI', (_data, context) => context.remotePublicKey.toString('hex'))
+  server.respond('slow', () => new Promise<number>((done) => release.push(() => done(1))))
+  await server.listen()
+  bootstrap = testnet.bootstrap.flatMap(({ host, port }) => ['--bootstrap', `${host}:${port}`])
+})
+afterAll(async () => {
+  for (const done of release) done()
+  await server?.close()
+  await testnet?.destroy()
+  rmSync(directory, { recursive: true, force: true })
+})
+
+const capture = () => {
+  const out: string[] = []
+  const err: string[] = []
+  return {
+    out,
+    err,
+    io: {
+      stdout: { write: (text: string) => out.push(text) },
+      stderr: { write: (text: string) => err.push(text) },
+      cwd: directory,
+    },
+  }
+}
+
+describe('runOrkRpc in process', () => {
+  it('reads the payload from stdin with -f -', async () => {
+    const { out, io } = capture()
+    const key = server.rpcPublicKey.toString('hex')
+    const code = await runOrkRpc([...bootstrap, '-s', key, '-m', 'listRacks', '-f', '-', '--raw'], {
+      ...io,
+      readStdin: () => '{"type":"miner"}',
+    })
+    expect(code).toBe(ExitCode.OK)
+    expect(out.join('')).toBe('[{"id":"rack-1"}]\n')
+    expect(seen.at(-1)).toEqual({ type: 'miner' })
+  })
+
+  it('keeps the client key in --store, and makes a fresh one per call without it', async () => {
+    const key = server.rpcPublicKey.toString('hex')
+    const ask = async (extra: string[]) => {
+      const { out, io } = capture()
+      expect(await runOrkRpc([...bootstrap, '-s', key, '-m', 'whoAmI', '--raw', ...extra], io)).toBe(0)
+      return JSON.parse(out.join('')) as string
+    }
+    const kept = [await ask(['--store', 'keys']), await ask(['--store', 'keys'])]
+    expect(kept[0]).toMatch(/^[0-9a-f]{64}$/)
+    expect(kept[1]).toBe(kept[0])
+    expect(await ask([])).not.toBe(kept[0])
+  })
+
+  it('ends with 130 when interrupted while waiting', async () => {
+    const { err, io } = capture()
+    const controller = new AbortController()
+    const key = server.rpcPublicKey.toString('hex')
+    const running = runOrkRpc([...bootstrap, '-s', key, '-m', 'slow', '-t', '20000'], {
+      ...io,
+      signal: controller.signal,
+    })
+    while (release.length === 0) await new Promise((done) => setTimeout(done, 20))
+    controller.abort()
+    expect(await running).toBe(ExitCode.INTERRUPTED)
+    expect(err.join('')).toBe('ork-rpc: INTERRUPTED: slow interrupted\n')
+  })
+
+  it('prints the help on stdout', async () => {
+    const { out, io } = capture()
+    expect(await runOrkRpc(['-h'], io)).toBe(0)
+    expect(out.join('')).toContain('Usage: ork-rpc -s <key|status file> -m <method>')
+  })
+})
