@@ -1,7 +1,7 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { findSchemaViolation } from '../../../packages/ork-rpc/src/json-schema.ts'
-import { buildApiDocument } from '../src/api/api-document.ts'
+import { buildApiDocument, inertContext } from '../src/api/api-document.ts'
 import { orkMethods } from '../src/methods/index.ts'
 import { parseRequest } from '../src/rpc/method.ts'
 
@@ -11,7 +11,7 @@ import { parseRequest } from '../src/rpc/method.ts'
  * refuse good payloads or promise the wrong error.
  */
 const document = buildApiDocument()
-const definitions = orkMethods({} as never)
+const definitions = orkMethods(inertContext())
 
 /** Values shaped like each method's requests: its own field names with any JSON in them. */
 function payloadFor(properties: string[]): fc.Arbitrary<unknown> {

@@ -37,7 +37,7 @@ const DIALECT = 'https://json-schema.org/draft/2020-12/schema'
  * is read while the schemas are collected. It answers every access with itself so that a
  * builder peeking at its config at build time still builds.
  */
-function inertContext(): OrkContext {
+export function inertContext(): OrkContext {
   const target = () => undefined
   const inert: unknown = new Proxy(target, {
     get: (_target, property) => (property === 'then' || typeof property === 'symbol' ? undefined : inert),
