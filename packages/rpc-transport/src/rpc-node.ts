@@ -143,11 +143,11 @@ export class RpcNode {
     }
     this.#options = options
     this.#logger = options.logger ?? silentLogger
-    this.#timeout = options.timeout || DEFAULT_TIMEOUT_MS
-    this.#poolLinger = options.poolLinger || DEFAULT_POOL_LINGER_MS
-    this.#autoRetryDelay = options.autoRetryDelay || DEFAULT_AUTO_RETRY_DELAY_MS
+    this.#timeout = positive(options.timeout) ?? DEFAULT_TIMEOUT_MS
+    this.#poolLinger = positive(options.poolLinger) ?? DEFAULT_POOL_LINGER_MS
+    this.#autoRetryDelay = positive(options.autoRetryDelay) ?? DEFAULT_AUTO_RETRY_DELAY_MS
     this.#maxPayloadBytes = Math.min(
-      options.maxPayloadBytes || TRANSPORT_MAX_PAYLOAD_BYTES,
+      positive(options.maxPayloadBytes) ?? TRANSPORT_MAX_PAYLOAD_BYTES,
       TRANSPORT_MAX_PAYLOAD_BYTES,
     )
     this.#readOnly = new Set((options.allowReadOnly ?? []).map((key) => key.toLowerCase()))
@@ -371,7 +371,7 @@ export class RpcNode {
     options: RequestOptions,
     decode: (value: Buffer | null) => T,
   ): Promise<T> {
-    const timeout = options.timeout || this.#timeout
+    const timeout = positive(options.timeout) ?? this.#timeout
     let retriesLeft = options.autoRetry ?? 0
     for (;;) {
       try {
@@ -380,7 +380,7 @@ export class RpcNode {
         // The reference retries on these texts even when they come from a remote application error.
         if (retriesLeft > 0 && isRetryable(error) && this.#state === 'ready') {
           retriesLeft--
-          await sleep(options.autoRetryDelay || this.#autoRetryDelay)
+          await sleep(positive(options.autoRetryDelay) ?? this.#autoRetryDelay)
           if (this.#state !== 'ready') throw toTransportError(error)
           continue
         }
@@ -481,6 +481,11 @@ export class RpcNode {
     if (this.#state !== 'ready' || !this.#rpc) throw new OrkError(ErrorCodes.RPC_NOT_FOUND)
     return this.#rpc
   }
+}
+
+/** The reference replaces falsy options by defaults; negative or NaN ones would disable timers, so they do too. */
+function positive(value: number | undefined): number | undefined {
+  return typeof value === 'number' && value > 0 && Number.isFinite(value) ? value : undefined
 }
 
 function decodeRaw(value: Buffer | null): Buffer {
