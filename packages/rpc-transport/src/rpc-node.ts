@@ -243,7 +243,14 @@ export class RpcNode {
 
   /** Starts the server on the `seedRpc` key with the firewall from `allow` / `allowReadOnly`. Idempotent. */
   listen(): Promise<void> {
-    this.#listening ??= this.#startServer()
+    this.#listening ??= this.#startServer().catch(async (error: unknown) => {
+      // Allow another attempt (responders stay registered) instead of memoising the failure.
+      const server = this.#server
+      this.#server = null
+      this.#listening = null
+      await server?.close().catch(() => {})
+      throw error
+    })
     return this.#listening
   }
 

@@ -162,6 +162,32 @@ describe('peers that fail', () => {
   })
 })
 
+describe('callers that leave', () => {
+  it('a caller closing mid-request does not disturb the server', async () => {
+    let finish: (value: unknown) => void = () => {}
+    const answered = new Promise((resolve) => {
+      finish = resolve
+    })
+    const slowServer = await fixture.node()
+    slowServer.respond(
+      'slow',
+      () => new Promise((resolve) => setTimeout(() => resolve('late'), 200)).finally(() => finish(null)),
+      {
+        op: 'r',
+      },
+    )
+    slowServer.respond('fast', () => 'fast', { op: 'r' })
+    await slowServer.listen()
+    const leaver = await fixture.node()
+    const pending = leaver.request(slowServer.rpcPublicKey, 'slow', {}).catch((error: unknown) => error)
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    await leaver.close()
+    expect(await pending).toBeInstanceOf(TransportError)
+    await answered
+    await expect(client.request(slowServer.rpcPublicKey, 'fast', {})).resolves.toBe('fast')
+  })
+})
+
 describe('retry', () => {
   it('retries only on the reference retryable errors, autoRetry times', async () => {
     await expect(client.request(server.rpcPublicKey, 'flaky', {}, { autoRetry: 2, autoRetryDelay: 10 })).resolves.toBe(
