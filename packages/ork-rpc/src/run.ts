@@ -2,7 +2,11 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { isOrkError } from '@ork/errors'
-import { RemoteError, RpcNode, TransportError } from '@ork/rpc-transport'
+
+// Loaded only when a request is sent: the DHT stack takes ~0.4 s to load, which a usage or
+// payload error should not cost.
+type Transport = typeof import('@ork/rpc-transport')
+
 import { type CliOptions, dhtOptionsFor, parseCliArgs, USAGE, UsageError } from './args.ts'
 import { orkMethod, similarMethodNames, validateOrkRequest } from './ork-methods.ts'
 import { type ProgressStream, startProgress } from './progress.ts'
@@ -83,7 +87,8 @@ function parsePayload(text: string | undefined, source: string): unknown {
   }
 }
 
-function describeFailure(error: unknown, method: string, timeoutMs: number): CliFailure {
+function describeFailure(error: unknown, method: string, timeoutMs: number, transport: Transport): CliFailure {
+  const { RemoteError, TransportError } = transport
   if (error instanceof CliFailure) return error
   if (error instanceof RemoteError) {
     const remote = error.remoteMessage
@@ -174,7 +179,8 @@ export async function runOrkRpc(argv: readonly string[], io: Partial<CliIo> = {}
   }
 
   const temporaryStore = options.store === undefined ? mkdtempSync(join(tmpdir(), 'ork-rpc-')) : undefined
-  const node = new RpcNode({
+  const transport: Transport = await import('@ork/rpc-transport')
+  const node = new transport.RpcNode({
     storeDir: options.store !== undefined ? resolve(streams.cwd, options.store) : (temporaryStore as string),
     dhtOpts: dhtOptionsFor(options.bootstrap),
     timeout: options.timeoutMs,
@@ -204,7 +210,7 @@ export async function runOrkRpc(argv: readonly string[], io: Partial<CliIo> = {}
     return ExitCode.OK
   } catch (error) {
     stopProgress()
-    return reportFailure(streams, options, describeFailure(error, method, options.timeoutMs))
+    return reportFailure(streams, options, describeFailure(error, method, options.timeoutMs, transport))
   } finally {
     if (onAbort) streams.signal?.removeEventListener('abort', onAbort)
     await node.close().catch(() => {})
