@@ -31,7 +31,6 @@ export type TransportErrorCode =
   | 'DECODE_ERROR'
   | 'ENCODE_ERROR'
   | 'CLIENT_CLOSED'
-  | 'TRANSPORT_ERROR'
 
 /**
  * A request failed below the application layer: timeout, connection closed or
