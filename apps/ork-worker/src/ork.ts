@@ -4,11 +4,15 @@ import { createLogger, type Logger } from '@ork/logger'
 import { RackFanOut, RackRegistry } from '@ork/rack-registry'
 import { RpcNode } from '@ork/rpc-transport'
 import Corestore from 'corestore'
+import { AuditLog } from './actions/audit-log.ts'
+import { CrossAggrActionsJob } from './actions/cross-aggr-actions.ts'
+import { DEFAULT_ACTION_INTERVAL_MS, OrkActions } from './actions/ork-actions.ts'
 import { loadWorkerConfig, type WorkerConfig } from './config/load-config.ts'
 import type { OrkContext } from './context.ts'
 import { orkMethods } from './methods/index.ts'
 import type { Environment } from './process/args.ts'
 import { ensureInstanceId, loadStatus, saveStatus, statusFilePath, type WorkerStatus } from './process/status-file.ts'
+import { concatSwallowingFailures } from './rpc/fan-out-policies.ts'
 import { parseRequest } from './rpc/method.ts'
 
 /** The worker type the ork runs as; part of the status file and instance id names. */
@@ -89,13 +93,36 @@ export async function startOrk(options: StartOrkOptions): Promise<OrkHandle> {
     closers.push(() => node.close())
     await registry.ready()
     closers.push(() => registry.close())
+    const racks = new RackFanOut({ transport: node, logger: logger.child('fanout') })
+    const auditLog = new AuditLog({
+      store: dataStore,
+      maxEntries: config.ork.auditLogMaxEntries,
+      retentionDays: config.ork.auditLogRetentionDays,
+      logger: logger.child('audit'),
+    })
+    await auditLog.ready()
+    closers.push(() => auditLog.close())
+    // Opening the approver also finishes what a crash left executing (never sent again).
+    const actions = new OrkActions({
+      store: dataStore,
+      registry,
+      racks,
+      callTargetsLimit: config.ork.callTargetsLimit,
+      executionTimeoutMs: config.ork.actionExecutionTimeoutMs,
+      auditLog,
+      logger: logger.child('actions'),
+    })
+    await actions.ready()
+    closers.push(() => actions.close())
 
     const context: OrkContext = {
       config,
       globalConfig: config.globalConfig ? structuredClone(config.globalConfig) : undefined,
       registry,
-      racks: new RackFanOut({ transport: node, logger: logger.child('fanout') }),
+      racks,
       logger,
+      actions,
+      auditLog,
     }
 
     const inFlight = new Set<Promise<unknown>>()
@@ -118,18 +145,35 @@ export async function startOrk(options: StartOrkOptions): Promise<OrkHandle> {
         method.name,
         (payload, call) =>
           track(async () => {
-            try {
-              const request = parseRequest(method, payload)
-              return await method.handle(request, { remotePublicKey: call.remotePublicKey.toString('hex') })
-            } catch (error) {
-              logger.debug('request failed', { method: method.name, error })
-              throw error
+            const remotePublicKey = call.remotePublicKey.toString('hex')
+            const run = async () => {
+              try {
+                const request = parseRequest(method, payload)
+                return await method.handle(request, { remotePublicKey })
+              } catch (error) {
+                logger.debug('request failed', { method: method.name, error })
+                throw error
+              }
             }
+            return method.op === 'w' ? auditLog.track(method.name, remotePublicKey, payload, run) : run()
           }),
         { op: method.op },
       )
     }
     await node.listen()
+    actions.startInterval(config.ork.actionIntvlMs ?? DEFAULT_ACTION_INTERVAL_MS)
+    if (config.crossAggrAction) {
+      const automation = new CrossAggrActionsJob({
+        config: () => config.crossAggrAction,
+        globalConfig: () => context.globalConfig,
+        listThings: async (request) =>
+          concatSwallowingFailures(await racks.fanOut(registry.all(), 'listThings', request), 'listThings', logger),
+        pushAction: (request) => auditLog.track('pushAction', 'automation', request, () => actions.pushAction(request)),
+        logger: logger.child('automation'),
+      })
+      automation.start(config.crossAggrAction.agrrListThingsIntvlMs)
+      closers.push(() => automation.close())
+    }
 
     const rpcPublicKey = node.rpcPublicKey.toString('hex')
     const rpcClientKey = node.clientPublicKey.toString('hex')

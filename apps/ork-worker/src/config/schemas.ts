@@ -15,6 +15,12 @@ export const baseOrkConfigSchema = z.looseObject({
   callTargetsLimit: positiveInteger.optional(),
   automationIntvlMs: z.number().optional(),
   automationTypes: z.array(z.unknown()).optional(),
+  /** Deadline of one approved action's whole execution, in ms (approver default 600000). */
+  actionExecutionTimeoutMs: positiveInteger.optional(),
+  /** Audit log retention: most entries kept (default 100000). */
+  auditLogMaxEntries: positiveInteger.optional(),
+  /** Audit log retention: days an entry is kept (default 90). */
+  auditLogRetentionDays: z.number().positive().optional(),
 })
 
 /** `config/common.json`: base worker logging. */

@@ -1,5 +1,15 @@
 import type { OrkContext } from '../context.ts'
 import type { MethodDefinition } from '../rpc/method.ts'
+import {
+  cancelActionsBatch,
+  getAction,
+  getActionsBatch,
+  getAuditLog,
+  pushAction,
+  pushActionsBatch,
+  queryActions,
+  voteAction,
+} from './actions.ts'
 import { getGlobalConfig, setGlobalConfig } from './global-config.ts'
 import { getThingConf, getWrkConf, getWrkSettings, saveWrkSettings } from './rack-config.ts'
 import { forgetRacks, listRacks, registerRack } from './racks.ts'
@@ -25,12 +35,20 @@ export function orkMethods(context: OrkContext): MethodDefinition[] {
     saveThingComment,
     editThingComment,
     deleteThingComment,
+    pushAction,
+    pushActionsBatch,
     setGlobalConfig,
     getGlobalConfig,
+    getAction,
+    voteAction,
+    queryActions,
+    getActionsBatch,
+    cancelActionsBatch,
     getWrkConf,
     getThingConf,
     getWrkSettings,
     saveWrkSettings,
     getThingsCount,
+    getAuditLog,
   ].map((build) => build(context) as MethodDefinition)
 }
