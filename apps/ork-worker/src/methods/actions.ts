@@ -17,8 +17,11 @@ const writeShape = {
   params: z.array(z.unknown(), { error: 'ERR_PARAMS_INVALID' }),
 }
 const rackType = z.string({ error: 'ERR_RACK_TYPE_INVALID' }).nullish()
-const permissions = z.unknown().describe('permission strings, e.g. ["miner:rw"]; malformed entries grant nothing')
-const voter = z.unknown().describe('non-blank string or integer ≥ 1 (else ERR_VOTER_INVALID)')
+const permissions = z
+  .unknown()
+  .optional()
+  .describe('permission strings, e.g. ["miner:rw"]; malformed entries grant nothing')
+const voter = z.unknown().optional().describe('non-blank string or integer ≥ 1 (else ERR_VOTER_INVALID)')
 const batchUid = z.union([z.string(), z.number()], { error: 'ERR_BATCH_ACTION_UID_INVALID' }).nullish()
 const actionId = z.union([z.number(), z.string()], { error: 'ERR_ACTION_ID_NOT_FOUND' })
 const ids = z.array(z.unknown(), { error: 'ERR_IDS_INVALID' })
@@ -128,7 +131,7 @@ export const voteAction = (context: OrkContext) =>
       {
         id: actionId,
         voter,
-        approve: z.unknown().describe('true to approve, false to deny (0 / 1 accepted)'),
+        approve: z.unknown().optional().describe('true to approve, false to deny (0 / 1 accepted)'),
         authPerms: permissions,
       },
       'ERR_ACTION_ID_NOT_FOUND',
