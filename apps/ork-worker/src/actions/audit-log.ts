@@ -261,16 +261,19 @@ export class AuditLog {
           await batch.put(sequenceKey(item.entry.seq), item.entry)
         }
         await batch.flush()
-        for (const item of pending) item.done()
       } catch (error) {
         await batch.close().catch(() => {})
+        this.#nextSeq -= pending.length
         for (const item of pending) item.done(error)
+        return
       }
     }
+    // Retention is applied before the writers are answered, so the log never shows more than maxEntries.
     if (this.#pruneRequested || this.size > this.maxEntries) {
       this.#pruneRequested = false
       await this.#prune().catch((error: unknown) => this.#logger.error('audit prune failed', { error }))
     }
+    for (const item of pending) item.done()
   }
 
   /** Removes the oldest entries beyond `maxEntries` and those older than the retention age. */

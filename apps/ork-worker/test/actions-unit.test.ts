@@ -1,0 +1,316 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type { FanOutResult, RackRecord } from '@ork/rack-registry'
+import Corestore from 'corestore'
+import { afterEach, describe, expect, it } from 'vitest'
+import { ActionCaller, RACK_ACTIONS, validateRackAction } from '../src/actions/action-caller.ts'
+import { filterInvalidActionsErrors } from '../src/actions/action-records.ts'
+import { AuditLog } from '../src/actions/audit-log.ts'
+import { batchActionUid } from '../src/actions/batch-uid.ts'
+import { CrossAggrActionsJob } from '../src/actions/cross-aggr-actions.ts'
+import { mayVote, type PushActionRequest } from '../src/actions/ork-actions.ts'
+
+/**
+ * The reference's unit tests (ork-behaviour.md 10.1, 10.2, 10.4) ported as assertions on
+ * the real code. The racks are a small in-process stand-in answering like the reference's
+ * mocks (`{calls: [], reqVotes: 1}` unless told otherwise).
+ */
+function fakeRacks(racks: RackRecord[], answer: (rack: RackRecord, method: string, payload: unknown) => unknown) {
+  const requests: { rack: string; method: string; payload: unknown }[] = []
+  const call = async (rack: RackRecord, method: string, payload: unknown) => {
+    requests.push({ rack: rack.id, method, payload })
+    return answer(rack, method, payload)
+  }
+  return {
+    requests,
+    dependencies: {
+      registry: { all: () => racks, get: (id: string) => racks.find((rack) => rack.id === id) },
+      racks: {
+        call,
+        async fanOut(list: readonly RackRecord[], method: string, payload: (rack: RackRecord) => unknown) {
+          const results: FanOutResult[] = []
+          for (const rack of list) {
+            try {
+              results.push({ rack, ok: true, value: await call(rack, method, payload(rack)) })
+            } catch (error) {
+              results.push({ rack, ok: false, error: error as Error })
+            }
+          }
+          return results
+        },
+      },
+    },
+  }
+}
+
+const rack = (id: string, type: string): RackRecord => ({ id, type, info: { rpcPublicKey: 'ab'.repeat(32) } })
+
+describe('ActionCaller (reference action.caller tests)', () => {
+  it('keeps callTargetsLimit and knows the rack actions', () => {
+    const { dependencies } = fakeRacks([], () => null)
+    expect(new ActionCaller({ ...dependencies, callTargetsLimit: 100 }).callTargetsLimit).toBe(100)
+    expect(new ActionCaller(dependencies).callTargetsLimit).toBe(50)
+    expect([...RACK_ACTIONS]).toEqual(['registerThing', 'updateThing', 'forgetThings', 'rackReboot'])
+  })
+
+  it('validates query, action and params in that order', async () => {
+    const caller = new ActionCaller(fakeRacks([], () => null).dependencies)
+    for (const query of [null, 'invalid', [], { $invalid: 'query' }]) {
+      await expect(caller.getWriteCalls(query, 'action', [], [])).rejects.toThrow('ERR_QUERY_INVALID')
+    }
+    for (const action of [null, 123, '']) {
+      await expect(caller.getWriteCalls({}, action, [], [])).rejects.toThrow('ERR_ACTION_INVALID')
+    }
+    await expect(caller.getWriteCalls({}, 'action', null, [])).rejects.toThrow('ERR_PARAMS_INVALID')
+    const empty = await caller.getWriteCalls({}, 'action', [], [])
+    expect(empty).toEqual({ targets: {}, requiredPerms: [] })
+  })
+
+  it('validates rack actions', () => {
+    expect(() => validateRackAction('rackReboot', [])).not.toThrow()
+    expect(() => validateRackAction('registerThing', [{}])).toThrow('ERR_ACTION_INVALID_MISSING_RACKID')
+    expect(() => validateRackAction('updateThing', [{ rackId: 'r' }])).toThrow('ERR_ACTION_INVALID_MISSING_ID')
+    expect(() => validateRackAction('forgetThings', [{ rackId: 'r', query: {} }])).toThrow(
+      'ERR_ACTION_INVALID_QUERY_ID',
+    )
+    expect(() => validateRackAction('updateThing', [{ rackId: 'r', id: 'thing1' }])).not.toThrow()
+    expect(() => validateRackAction('forgetThings', [{ rackId: 'r', query: { id: 'thing1' } }])).not.toThrow()
+  })
+
+  it('callTargets sends one queryThing per call and records results and errors', async () => {
+    const fake = fakeRacks([rack('rack1', 'miner-x')], (_rack, _method, payload) => {
+      if ((payload as { id: string }).id === 'thing2') throw new Error('Network error')
+      return { success: true }
+    })
+    const caller = new ActionCaller(fake.dependencies)
+    const targets = { rack1: { calls: [{ id: 'thing1' }, { id: 'thing2' }] } }
+    await caller.callTargets('action', ['param1', 'param2'], targets)
+    expect(fake.requests).toHaveLength(2)
+    expect(fake.requests[0]).toEqual({
+      rack: 'rack1',
+      method: 'queryThing',
+      payload: { id: 'thing1', method: 'action', params: ['param1', 'param2'] },
+    })
+    expect(targets.rack1.calls).toEqual([
+      { id: 'thing1', result: { success: true } },
+      { id: 'thing2', error: 'Network error' },
+    ])
+    // calls that already have an outcome are never sent again
+    await caller.callTargets('action', [], targets)
+    expect(fake.requests).toHaveLength(2)
+    await caller.callTargets('action', [], {})
+    expect(fake.requests).toHaveLength(2)
+  })
+
+  it('asks only the permitted racks of the requested type family (Q15, 10.2 type filter cases)', async () => {
+    const racks = [
+      rack('r1', 'wrk-miner-s19'),
+      rack('r2', 'wrk-miner-s19-variant-1'),
+      rack('r3', 'wrk-miner-s19xp'),
+      rack('r4', 'wrk-container-antspace'),
+    ]
+    const fake = fakeRacks(racks, () => ({ calls: [{ id: 'x', tags: [] }], reqVotes: 1 }))
+    const caller = new ActionCaller(fake.dependencies)
+    const filtered = await caller.getWriteCalls({}, 'reboot', [], ['wrk:w'], 'wrk-miner-s19')
+    expect(Object.keys(filtered.targets)).toEqual(['r1', 'r2'])
+    const all = await caller.getWriteCalls({}, 'reboot', [], ['wrk:w'], null)
+    expect(Object.keys(all.targets)).toEqual(['r1', 'r2', 'r3', 'r4'])
+    expect(all.requiredPerms).toEqual(['wrk'])
+  })
+
+  it('rack actions: only the named rack is asked, with rackActionId', async () => {
+    const racks = [rack('m1', 'miner-a'), rack('m2', 'miner-a')]
+    const fake = fakeRacks(racks, (_rack, _method, payload) => ({
+      calls: [{ id: (payload as { rackActionId: string }).rackActionId, tags: [] }],
+      reqVotes: 2,
+    }))
+    const caller = new ActionCaller(fake.dependencies)
+    await caller.getWriteCalls({}, 'registerThing', [{ rackId: 'm2' }], ['miner:w'])
+    expect(
+      fake.requests.map((request) => [request.rack, (request.payload as { rackActionId: string }).rackActionId]),
+    ).toEqual([['m2', 'm2']])
+    fake.requests.length = 0
+    await caller.getWriteCalls({}, 'rackReboot', [], ['miner:w'])
+    expect(fake.requests.map((request) => (request.payload as { rackActionId: string }).rackActionId)).toEqual([
+      'm1',
+      'm2',
+    ])
+  })
+})
+
+describe('invalid action filtering (reference actions tests 8-14)', () => {
+  const action = (id: string, targets: unknown) => ({ id, targets })
+  it('drops actions whose every target failed with UNKNOWN_METHOD or CHANNEL_CLOSED', () => {
+    const actions = [
+      action('action-1', { r1: { error: 'UNKNOWN_METHOD' }, r2: { error: 'Error: UNKNOWN_METHOD not supported' } }),
+      action('action-2', { r1: { calls: [{ id: 'a' }] } }),
+      action('action-3', {
+        r1: { error: 'CHANNEL_CLOSED' },
+        r2: { error: 'Connection error: CHANNEL_CLOSED unexpectedly' },
+      }),
+      action('action-4', { r1: { error: 'UNKNOWN_METHOD' }, r2: { calls: [] } }),
+      action('action-5', { r1: { error: 'ERR_TIMEOUT' }, r2: { error: 'ERR_CONNECTION_FAILED' } }),
+      action('action-6', {}),
+      { id: 'action-7', targets: undefined },
+      action('action-8', { r1: { error: 'UNKNOWN_METHOD' }, r2: { error: 'CHANNEL_CLOSED' } }),
+    ]
+    expect(filterInvalidActionsErrors(actions).map((entry) => entry.id)).toEqual(['action-2', 'action-4', 'action-5'])
+  })
+})
+
+describe('vote permissions (10.4 and Q18)', () => {
+  it('accepts the base type and the write forms, nothing else', () => {
+    expect(mayVote(['miner'], 'miner')).toBe(true)
+    expect(mayVote(['miner:w'], 'miner')).toBe(true)
+    expect(mayVote(['miner:rw'], 'miner')).toBe(true)
+    expect(mayVote(['miner:wr'], 'miner')).toBe(true)
+    expect(mayVote(['miner:r'], 'miner')).toBe(false)
+    expect(mayVote(['container:rw'], 'miner')).toBe(false)
+    expect(mayVote([], 'miner')).toBe(false)
+    expect(mayVote('miner', 'miner')).toBe(false)
+    expect(mayVote([null, 5, {}], 'miner')).toBe(false)
+    expect(mayVote(undefined, 'miner')).toBe(false)
+  })
+})
+
+describe('batch UID', () => {
+  it('is <ts>-<uid>[-<suffix>], and <ts>-<suffix> without a UID (Q19)', () => {
+    expect(batchActionUid(1000, 'abc', 'sfx')).toBe('1000-abc-sfx')
+    expect(batchActionUid(1000, 'abc', undefined)).toBe('1000-abc')
+    expect(batchActionUid(1000, undefined, 'sfx')).toBe('1000-sfx')
+    expect(batchActionUid(1000, '', null)).toBeUndefined()
+  })
+})
+
+describe('auto-sleep automation (7.2)', () => {
+  const config = {
+    tagPrefix: 'container-',
+    crossThingType: 'miner',
+    action: 'setPowerMode',
+    params: ['sleep'],
+    authPerms: ['miner:rw'],
+    listThingsReq: { query: { pump: true }, fields: { tags: 1 } },
+    minActionTsDiff: 60_000,
+    crossThingsActionReq: { devicesCondition: [{ status: 'mining' }], fields: { id: 1 } },
+  }
+
+  function job(options: { allowed?: boolean; need?: unknown[]; cfg?: unknown; listDelayMs?: number } = {}) {
+    let now = 1_000_000
+    const pushed: PushActionRequest[] = []
+    const errors: string[] = []
+    const logger = {
+      debug() {},
+      info() {},
+      warn() {},
+      error: (message: string) => {
+        errors.push(message)
+      },
+      child: () => logger,
+    }
+    const instance = new CrossAggrActionsJob({
+      config: () => ('cfg' in options ? options.cfg : config),
+      globalConfig: () => ({ isAutoSleepAllowed: options.allowed ?? true }),
+      listThings: async (request) => {
+        if (options.listDelayMs) await new Promise((resolve) => setTimeout(resolve, options.listDelayMs))
+        if ((request.query as { pump?: boolean }).pump) {
+          return [
+            { id: 'c1', tags: ['t-container', 'container-c1'] },
+            { id: 'c2', tags: 'bad' },
+            { id: 'c3', tags: [] },
+          ]
+        }
+        return options.need ?? [{ id: 'm1' }]
+      },
+      pushAction: async (request) => {
+        pushed.push(request)
+        return { id: null, errors: ['ERR_ORK_ACTION_CALLS_EMPTY'] }
+      },
+      now: () => now,
+      logger,
+    })
+    return { instance, pushed, errors, advance: (ms: number) => (now += ms) }
+  }
+
+  it('pushes the action on every device with the tag, then throttles that tag', async () => {
+    const { instance, pushed, errors, advance } = job()
+    await instance.run()
+    expect(pushed).toEqual([
+      {
+        query: { $and: [{ tags: { $in: ['t-miner'] } }, { tags: { $in: ['container-c1'] } }] },
+        action: 'setPowerMode',
+        params: ['sleep'],
+        voter: 'MOS AUTOMATION',
+        authPerms: ['miner:rw'],
+      },
+    ])
+    expect(errors).toEqual(['ERR_CROSS_AGGR_ACTIONS_THING_TAGS_INVALID'])
+    await instance.run()
+    expect(pushed).toHaveLength(1)
+    advance(60_000)
+    await instance.run()
+    expect(pushed).toHaveLength(2)
+  })
+
+  it('does nothing unless allowed, nor when no device needs it; logs a bad config', async () => {
+    const forbidden = job({ allowed: false })
+    await forbidden.instance.run()
+    expect(forbidden.pushed).toEqual([])
+    const satisfied = job({ need: [] })
+    await satisfied.instance.run()
+    expect(satisfied.pushed).toEqual([])
+    expect(satisfied.instance.lastActionAt.size).toBe(0)
+    const broken = job({ cfg: { ...config, crossThingsActionReq: { devicesCondition: 5 } } })
+    expect(await broken.instance.run()).toBe(true)
+    expect(broken.errors).toEqual(['ERR_CROSS_AGGR_ACTIONS_INVALID_CONFIG'])
+  })
+
+  it('never overlaps a run still in progress (Q40)', async () => {
+    const { instance, pushed } = job({ listDelayMs: 50 })
+    const [first, second] = await Promise.all([instance.run(), instance.run()])
+    expect([first, second]).toEqual([true, false])
+    expect(pushed).toHaveLength(1)
+    await instance.close()
+  })
+})
+
+describe('audit log retention', () => {
+  let directory: string | undefined
+  afterEach(() => {
+    if (directory) rmSync(directory, { recursive: true, force: true })
+  })
+
+  it('keeps at most maxEntries, drops entries past the retention age, and survives a reopen', async () => {
+    directory = mkdtempSync(join(tmpdir(), 'ork-audit-'))
+    let now = Date.UTC(2026, 0, 1)
+    const store = new Corestore(directory)
+    const log = new AuditLog({ store, maxEntries: 5, retentionDays: 1, now: () => now })
+    await log.ready()
+    for (let index = 0; index < 8; index++) {
+      await log.record({ kind: 'request', method: `m${index}`, caller: 'k', outcome: 'ok' })
+    }
+    expect(log.size).toBe(5)
+    expect((await log.read({ reverse: true })).map((entry) => entry.method)).toEqual(['m3', 'm4', 'm5', 'm6', 'm7'])
+    await log.close()
+
+    now += 2 * 86_400_000
+    const reopened = new AuditLog({ store, maxEntries: 5, retentionDays: 1, now: () => now })
+    await reopened.ready()
+    expect(reopened.size).toBe(0)
+    await reopened.record({ kind: 'request', method: 'after', caller: 'k', outcome: 'error', error: 'ERR_X' })
+    const [entry] = await reopened.read()
+    expect(entry).toMatchObject({ seq: 9, method: 'after', outcome: 'error', error: 'ERR_X', ts: now })
+    // a large request is stored cut, not refused
+    await reopened.record({
+      kind: 'request',
+      method: 'big',
+      caller: 'k',
+      outcome: 'ok',
+      request: { blob: 'x'.repeat(20_000) },
+    })
+    const [big] = await reopened.read({ method: 'big' })
+    expect(big?.request).toMatchObject({ truncated: true })
+    await reopened.close()
+    await store.close()
+  })
+})
