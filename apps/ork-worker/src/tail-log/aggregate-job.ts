@@ -1,0 +1,230 @@
+import { setTimeout as sleep } from 'node:timers/promises'
+import { type Logger, silentLogger } from '@ork/logger'
+import type { TailLogRequest } from '@ork/stats'
+import type { AggrDataConfig, AggrTailLogKey } from '../config/schemas.ts'
+import type { TailLogHistoryStore } from './history-store.ts'
+import type { TailLogOutcome } from './run-tail-log.ts'
+import {
+  DAY_MS,
+  type DayInterval,
+  DEFAULT_TIMEZONES,
+  dayIntervals,
+  type HistoryZone,
+  isoDate,
+  resolveHistoryZone,
+  type TimezoneConfig,
+} from './zones.ts'
+
+/** Default period of the job (`aggrData.agrrTailLogIntvlMs`, key typo as the reference, Q1). */
+export const DEFAULT_TAIL_LOG_INTERVAL_MS = 3_600_000
+/** Default history length (`aggrTailLogStoreDays`). */
+export const DEFAULT_TAIL_LOG_STORE_DAYS = 180
+/** Default pause before each rack query (`aggrTailLogApiDelay`; 0 also means this, as the reference). */
+export const DEFAULT_TAIL_LOG_API_DELAY_MS = 1_000
+/**
+ * A finished day is fetched once more if it was last fetched less than this long after it
+ * ended: racks write the last 5-minute records of a day a little after midnight.
+ */
+export const DAY_SETTLE_MS = 10 * 60_000
+
+export interface TailLogAggregationOptions {
+  store: TailLogHistoryStore
+  /** `conf.aggrData` (read at every run). */
+  aggrData: () => AggrDataConfig | undefined
+  /** `globalConfig.aggrTailLogTimezones` (read at every run). */
+  timezones: () => readonly TimezoneConfig[] | undefined
+  /** The ork's tailLog. */
+  tailLog: (request: TailLogRequest) => Promise<TailLogOutcome>
+  now?: () => number
+  logger?: Logger
+}
+
+/** One day fetched by a run. */
+export interface FetchedDay {
+  type: string
+  code: string
+  date: string
+  complete: boolean
+}
+
+/** What the last run did. */
+export interface TailLogRunSummary {
+  startedAt: number
+  /** Days that needed a rack query when the run started. */
+  todo: number
+  done: number
+  fetched: FetchedDay[]
+  /** True when the run stopped early (closing). */
+  interrupted: boolean
+}
+
+/** The reference's tailLog request of one day (`_getTailLogAggrParams`), built from a copy of the config entry. */
+function dayRequest(logKey: AggrTailLogKey, interval: DayInterval, limit: number | undefined): TailLogRequest {
+  return {
+    key: logKey.key,
+    type: logKey.type,
+    tag: logKey.tag,
+    ...(logKey.fields ? { fields: structuredClone(logKey.fields) } : {}),
+    ...(logKey.aggrFields ? { aggrFields: structuredClone(logKey.aggrFields) } : {}),
+    start: interval.startTs,
+    end: interval.endTs,
+    limit,
+    aggrTimes: [{ start: interval.startTs, end: interval.endTs }],
+  } as TailLogRequest
+}
+
+/**
+ * The per-day record limit: the configured one (288 = a day of 5-minute records), scaled
+ * for the 23- and 25-hour days of a zone with daylight saving, so those days are cut the
+ * same way as 24-hour days.
+ */
+function dayLimit(limit: number | undefined, zone: HistoryZone, interval: DayInterval): number | undefined {
+  if (limit === undefined) return undefined
+  const length = zone.startOfDay(interval.day + 1) - interval.startTs
+  return length === DAY_MS ? limit : Math.ceil((limit * length) / DAY_MS)
+}
+
+/**
+ * The daily history job (ork-behaviour.md 7.1, aggregateTailLogs): every period, for each
+ * `aggrTailLogKeys` entry and each zone, the aggregate of each of the last
+ * `aggrTailLogStoreDays` local days is stored in the `tail-log-aggr` bee.
+ *
+ * Fixes of the reference: days start at the zone's midnight (Q32, Q33; IANA zones follow
+ * daylight saving), the number of days is per zone (Q34), finished days are stored by
+ * date and never fetched again — also after a restart (Q31, Q35) — and no date maths
+ * uses the process time zone (Q38). A run never overlaps another, never throws (errors
+ * are logged), logs its progress, and stops between two days when the job is closed.
+ */
+export class TailLogAggregationJob {
+  readonly #options: TailLogAggregationOptions
+  readonly #logger: Logger
+  readonly #now: () => number
+  readonly #abort = new AbortController()
+  #timer: NodeJS.Timeout | null = null
+  #running: Promise<void> | null = null
+  #closed = false
+  /** Progress of the run in progress, or the summary of the last one. */
+  lastRun: TailLogRunSummary | null = null
+
+  constructor(options: TailLogAggregationOptions) {
+    this.#options = options
+    this.#logger = options.logger ?? silentLogger
+    this.#now = options.now ?? Date.now
+  }
+
+  /** Starts the period (first run one period after start, as the reference); no-op when started or closed. */
+  start(intervalMs: number = DEFAULT_TAIL_LOG_INTERVAL_MS): void {
+    if (this.#timer || this.#closed) return
+    this.#timer = setInterval(() => {
+      void this.run()
+    }, intervalMs)
+  }
+
+  /** True while a run is in progress. */
+  get running(): boolean {
+    return this.#running !== null
+  }
+
+  /** One run; resolves false at once when a run is already in progress or the job is closed. */
+  async run(): Promise<boolean> {
+    if (this.#running || this.#closed) return false
+    this.#running = this.#run()
+      .catch((error: unknown) => this.#logger.error('tail-log aggregation failed', { error }))
+      .finally(() => {
+        this.#running = null
+      })
+    await this.#running
+    return true
+  }
+
+  /** Stops the period, interrupts the run in progress between two days and waits for it. Idempotent. */
+  async close(): Promise<void> {
+    this.#closed = true
+    if (this.#timer) clearInterval(this.#timer)
+    this.#timer = null
+    this.#abort.abort()
+    await this.#running
+  }
+
+  #zones(): HistoryZone[] {
+    const configured = this.#options.timezones() ?? DEFAULT_TIMEZONES
+    const zones: HistoryZone[] = []
+    for (const config of configured) {
+      try {
+        zones.push(resolveHistoryZone(config))
+      } catch (error) {
+        this.#logger.error('tail-log aggregation skips an invalid time zone', { timezone: config, error })
+      }
+    }
+    return zones
+  }
+
+  async #run(): Promise<void> {
+    const aggrData = this.#options.aggrData()
+    if (!aggrData) return
+    const { store } = this.#options
+    const days = aggrData.aggrTailLogStoreDays || DEFAULT_TAIL_LOG_STORE_DAYS
+    const delay = aggrData.aggrTailLogApiDelay || DEFAULT_TAIL_LOG_API_DELAY_MS
+    const logKeys = aggrData.aggrTailLogKeys ?? []
+    const zones = this.#zones()
+    const now = this.#now()
+
+    // Plan first, so that progress can be told as "days done of days to do".
+    const plan: { logKey: AggrTailLogKey; zone: HistoryZone; today: number; missing: DayInterval[] }[] = []
+    let todo = 0
+    for (const logKey of logKeys) {
+      for (const zone of zones) {
+        const intervals = dayIntervals(zone, days, now)
+        const missing: DayInterval[] = []
+        for (const interval of intervals) {
+          const stored = await store.getDay(logKey.type, zone.code, interval.day)
+          if (!stored?.complete) missing.push(interval)
+        }
+        todo += missing.length
+        plan.push({ logKey, zone, today: intervals[0]?.day ?? zone.dayOf(now), missing })
+      }
+    }
+    const summary: TailLogRunSummary = { startedAt: now, todo, done: 0, fetched: [], interrupted: false }
+    this.lastRun = summary
+    this.#logger.info('tail-log aggregation started', { todo, days, keys: logKeys.length, zones: zones.length })
+    const logEvery = Math.max(1, Math.ceil(todo / 10))
+
+    for (const { logKey, zone, today, missing } of plan) {
+      for (const interval of missing) {
+        if (this.#closed) {
+          summary.interrupted = true
+          this.#logger.info('tail-log aggregation interrupted', { done: summary.done, todo })
+          return
+        }
+        try {
+          await sleep(delay, undefined, { signal: this.#abort.signal })
+        } catch {
+          summary.interrupted = true
+          return
+        }
+        const request = dayRequest(logKey, interval, dayLimit(logKey.limit, zone, interval))
+        const { rows, failedRacks } = await this.#options.tailLog(request)
+        const fetchedAt = this.#now()
+        const complete = interval.index > 0 && failedRacks === 0 && fetchedAt >= interval.endTs + DAY_SETTLE_MS
+        const date = isoDate(interval.day)
+        await store.putDay(
+          logKey.type,
+          zone.code,
+          interval.day,
+          { date, startTs: interval.startTs, endTs: interval.endTs, fetchedAt, complete, rows },
+          interval.index,
+        )
+        summary.done++
+        summary.fetched.push({ type: logKey.type, code: zone.code, date, complete })
+        if (summary.done % logEvery === 0 || summary.done === todo) {
+          this.#logger.info('tail-log aggregation progress', { done: summary.done, todo })
+        }
+      }
+      // Index keys for the reference's readers: every day moves one index at each local midnight.
+      await store.writeIndex(logKey.type, zone.code, today, days)
+      const pruned = await store.pruneBefore(logKey.type, zone.code, today - days + 1)
+      if (pruned > 0) this.#logger.debug('tail-log days pruned', { type: logKey.type, code: zone.code, pruned })
+    }
+    this.#logger.info('tail-log aggregation done', { done: summary.done, todo })
+  }
+}

@@ -1,0 +1,124 @@
+import type { Logger } from '@ork/logger'
+import type { RackRecord } from '@ork/rack-registry'
+import {
+  type AggrStatsConfig,
+  applyCrossThings,
+  applyStatsBatch,
+  type CrossThingConfig,
+  type CrossThingQuery,
+  collectRackItems,
+  computeTailLog,
+  crossThingQuery,
+  groupTailLogItems,
+  type TailLogRequest,
+  tallyStats,
+} from '@ork/stats'
+import { concatSwallowingFailures, logFailure } from '../rpc/fan-out-policies.ts'
+
+/** What the site-metrics code needs from the ork: its config, its racks and the fan-out. */
+export interface TailLogDependencies {
+  aggrStats: () => AggrStatsConfig | undefined
+  aggrCrossthg: () => Record<string, CrossThingConfig> | undefined
+  /** The TYPE selection (`type` or `type-*`), in rack order. */
+  selectRacks: (type: string) => RackRecord[]
+  /** Every rack (listThings of the cross-thing lookup). */
+  allRacks: () => RackRecord[]
+  fanOut: (
+    racks: readonly RackRecord[],
+    method: string,
+    payload: unknown,
+  ) => Promise<({ rack: RackRecord; ok: true; value: unknown } | { rack: RackRecord; ok: false; error: Error })[]>
+  logger: Logger
+  /** Called with the milliseconds spent aggregating (everything after the rack replies), for benchmarks. */
+  onAggregationTime?: ((milliseconds: number) => void) | undefined
+}
+
+/** A tailLog result and how many racks failed to answer (the job keeps such days open). */
+export interface TailLogOutcome {
+  rows: unknown[]
+  failedRacks: number
+}
+
+async function listThingsOnAllRacks(dependencies: TailLogDependencies, query: CrossThingQuery): Promise<unknown[]> {
+  const results = await dependencies.fanOut(dependencies.allRacks(), 'listThings', query)
+  return concatSwallowingFailures(results, 'listThings', dependencies.logger)
+}
+
+/**
+ * The ork's tailLog (ork-behaviour.md 4.7) through @ork/stats: racks of the type family get
+ * the request with the ork-added projections (the request and the config stay untouched,
+ * Q2), failed racks contribute nothing and are logged with the rack id, type, key and tag.
+ */
+export async function runTailLog(dependencies: TailLogDependencies, request: TailLogRequest): Promise<TailLogOutcome> {
+  let failedRacks = 0
+  let repliedAt = 0
+  const rows = await computeTailLog({
+    request,
+    aggrStats: dependencies.aggrStats(),
+    aggrCrossthg: dependencies.aggrCrossthg(),
+    fetchRackReplies: async (rackRequest) => {
+      const results = await dependencies.fanOut(dependencies.selectRacks(String(request.type)), 'tailLog', rackRequest)
+      const replies = results.map((result) => {
+        if (result.ok) return result.value
+        failedRacks++
+        dependencies.logger.warn('rack request failed', {
+          method: 'tailLog',
+          rackId: result.rack.id,
+          type: request.type,
+          key: request.key,
+          tag: request.tag,
+          error: result.error.message,
+        })
+        return []
+      })
+      repliedAt = performance.now()
+      return replies
+    },
+    listThings: (query) => listThingsOnAllRacks(dependencies, query),
+    onAggregationError: (error) => dependencies.logger.warn('tailLog aggregation stopped early', { error }),
+  })
+  if (dependencies.onAggregationTime && repliedAt > 0) dependencies.onAggregationTime(performance.now() - repliedAt)
+  return { rows, failedRacks }
+}
+
+/**
+ * getWrkExtData (ork-behaviour.md 4.20): the racks' replies grouped by `ts` and aggregated
+ * with every op of the base type's spec; rows are `{ts: <string>, <ops>}` in group order,
+ * unsorted (Q6 COPY). Without a spec — or without aggr.stats.json at all (Q6 FIX) — the
+ * concatenated replies are returned as they are. `null` items are ignored (as Q55 FIX).
+ */
+export async function runWrkExtData(
+  dependencies: TailLogDependencies,
+  request: { type: string; applyAggrCrossthg?: unknown; [key: string]: unknown },
+): Promise<unknown[]> {
+  const results = await dependencies.fanOut(dependencies.selectRacks(request.type), 'getWrkExtData', request)
+  const items = collectRackItems(
+    results.map((result) => {
+      if (result.ok) return result.value
+      logFailure(result, 'getWrkExtData', dependencies.logger)
+      return []
+    }),
+  )
+  const aggrStats = dependencies.aggrStats()
+  const baseType = request.type.split('-')[0] as string
+  const spec = aggrStats && Object.hasOwn(aggrStats, baseType) ? aggrStats[baseType] : undefined
+  if (!spec) return items
+  const state = { ops: spec.ops }
+  let rows: unknown[] = groupTailLogItems(items).map((group) => {
+    const row: Record<string, unknown> = { ts: group.key }
+    applyStatsBatch(state, row, group.items)
+    tallyStats(state, row)
+    return row
+  })
+  const crossConfigs = dependencies.aggrCrossthg()
+  const crossConfig =
+    request.applyAggrCrossthg && crossConfigs && Object.hasOwn(crossConfigs, request.type)
+      ? crossConfigs[request.type]
+      : undefined
+  if (crossConfig) {
+    const query = crossThingQuery(rows, crossConfig)
+    const things = query === null ? [] : await listThingsOnAllRacks(dependencies, query)
+    rows = applyCrossThings(rows, crossConfig, things)
+  }
+  return rows
+}

@@ -1,0 +1,174 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { isOrkError } from '@ork/errors'
+import { silentLogger } from '@ork/logger'
+import { RackFanOut, RackRegistry } from '@ork/rack-registry'
+import type { AggrStatsConfig, CrossThingConfig, TailLogRequest } from '@ork/stats'
+import Corestore from 'corestore'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { runTailLog, type TailLogDependencies } from '../src/tail-log/run-tail-log.ts'
+
+/**
+ * The recorded reference tailLog vectors replayed through the worker's own tailLog path:
+ * a real RackRegistry (Hyperbee on a temp dir) and a real RackFanOut, over a transport
+ * stub that answers each rack's key with the vector's canned replies (the fixture
+ * defines the rack replies, so this is the one place a stub stands for the racks).
+ */
+
+interface RackReply {
+  rackId: string
+  type: string
+  reply?: unknown
+  error?: string
+}
+
+interface Vector {
+  name: string
+  request: TailLogRequest
+  aggrStats: AggrStatsConfig | null
+  aggrCrossthg?: Record<string, CrossThingConfig>
+  rackReplies: RackReply[]
+  listThingsReplies?: RackReply[] | null
+  sentToRacks: { rackId: string; method: string; payload: unknown }[]
+  expected?: unknown
+  throws?: boolean
+  error?: string
+  swallowedErrors?: unknown[]
+  nonJsonValues?: { path: (string | number)[]; value: string }[]
+}
+
+const fixture = JSON.parse(
+  readFileSync(new URL('../../../fixtures/reference/taillog-vectors.json', import.meta.url), 'utf8'),
+) as { cases: Vector[] }
+
+/** FIX Q55: the worker ignores null rack items instead of failing the call. */
+const nullItemCases = new Set(['null/null element in a rack reply', 'null/rack replies null'])
+
+let directory: string
+let store: Corestore
+let registry: RackRegistry
+
+beforeAll(async () => {
+  directory = mkdtempSync(join(tmpdir(), 'ork-taillog-vectors-'))
+  store = new Corestore(join(directory, 'db'))
+  await store.ready()
+  registry = new RackRegistry({ store })
+  await registry.ready()
+})
+
+afterAll(async () => {
+  await registry?.close()
+  await store?.close()
+  rmSync(directory, { recursive: true, force: true })
+})
+
+const keyOf = (index: number) => index.toString(16).padStart(64, '0')
+
+async function run(vector: Vector) {
+  await registry.forget({ all: true })
+  const racksByKey = new Map<string, { rack: RackReply; things: RackReply | undefined }>()
+  for (const [index, rack] of vector.rackReplies.entries()) {
+    const key = keyOf(index + 1)
+    racksByKey.set(key, { rack, things: vector.listThingsReplies?.[index] })
+    await registry.register({ id: rack.rackId, type: rack.type, info: { rpcPublicKey: key } })
+  }
+  const sent: { rackId: string; method: string; payload: unknown }[] = []
+  const transport = {
+    async request(key: string | Buffer, method: string, data: unknown) {
+      const entry = racksByKey.get(String(key))
+      if (!entry) throw new Error('unknown rack')
+      // What crosses the wire is JSON, both ways.
+      sent.push({ rackId: entry.rack.rackId, method, payload: JSON.parse(JSON.stringify(data)) })
+      const answer = method === 'listThings' ? entry.things : entry.rack
+      if (!answer) return []
+      if (answer.error !== undefined) throw new Error(answer.error)
+      return structuredClone(answer.reply)
+    },
+  }
+  const request = structuredClone(vector.request)
+  const requestBefore = structuredClone(request)
+  const aggrStats = structuredClone(vector.aggrStats)
+  const aggrStatsBefore = structuredClone(aggrStats)
+  const warnings: string[] = []
+  const logger = {
+    ...silentLogger,
+    warn: (message: string) => warnings.push(message),
+    child: () => logger,
+  }
+  const racks = new RackFanOut({ transport, logger: silentLogger })
+  const dependencies: TailLogDependencies = {
+    aggrStats: () => aggrStats ?? undefined,
+    aggrCrossthg: () => vector.aggrCrossthg,
+    selectRacks: (type) => registry.select(type),
+    allRacks: () => registry.all(),
+    fanOut: (selected, method, payload) => racks.fanOut(selected, method, payload),
+    logger,
+  }
+  const outcome = await runTailLog(dependencies, request).then(
+    (value) => ({ value, error: undefined }),
+    (error: unknown) => ({ value: undefined, error }),
+  )
+  // FIX Q2: neither the request nor the config is modified.
+  expect(request).toEqual(requestBefore)
+  expect(aggrStats).toEqual(aggrStatsBefore)
+  return { ...outcome, sent, warnings }
+}
+
+function valueAt(root: unknown, path: (string | number)[]): unknown {
+  let value = root as Record<string | number, unknown> | undefined
+  for (const key of path) value = value?.[key] as Record<string | number, unknown> | undefined
+  return value
+}
+
+describe('reference tailLog vectors through the worker', () => {
+  it('covers the recorded families', () => {
+    expect(fixture.cases.length).toBeGreaterThan(70)
+  })
+
+  for (const vector of fixture.cases.filter((candidate) => !nullItemCases.has(candidate.name))) {
+    it(vector.name, async () => {
+      const { value, error, sent, warnings } = await run(vector)
+      if (vector.throws) {
+        expect(error).toBeInstanceOf(Error)
+        if (vector.error?.startsWith('ERR_')) expect(isOrkError(error, vector.error)).toBe(true)
+        else expect((error as Error).message).toBe(vector.error)
+      } else {
+        if (error !== undefined) throw error
+        expect(JSON.stringify(value?.rows)).toBe(JSON.stringify(vector.expected))
+        for (const special of vector.nonJsonValues ?? []) {
+          expect(String(valueAt(value?.rows, special.path))).toBe(special.value)
+        }
+        const failing = vector.rackReplies.filter(
+          (rack) => rack.error !== undefined && sent.some((call) => call.rackId === rack.rackId),
+        )
+        expect(value?.failedRacks).toBe(failing.length)
+      }
+      expect(warnings.filter((message) => message.includes('aggregation')).length).toBe(
+        vector.swallowedErrors?.length ?? 0,
+      )
+      // Same rack calls with the same payloads, except the listThings fan-out without ids (FIX Q43).
+      const expectedCalls = vector.sentToRacks.filter(
+        (call) => !(call.method === 'listThings' && !(call.payload as { limit?: number }).limit),
+      )
+      const byRack = (calls: typeof sent) =>
+        [...calls].sort((a, b) => `${a.method}${a.rackId}`.localeCompare(`${b.method}${b.rackId}`))
+      expect(JSON.stringify(byRack(sent))).toBe(JSON.stringify(byRack(expectedCalls)))
+    })
+  }
+
+  it('FIX Q55: null rack items are ignored, the other items aggregated', async () => {
+    const vector = fixture.cases.find((candidate) => candidate.name === 'null/null element in a rack reply') as Vector
+    const withoutNulls: Vector = {
+      ...vector,
+      rackReplies: vector.rackReplies.map((rack) =>
+        Array.isArray(rack.reply) ? { ...rack, reply: rack.reply.filter((item) => item !== null) } : rack,
+      ),
+    }
+    const withNull = await run(vector)
+    const reference = await run(withoutNulls)
+    expect(withNull.error).toBeUndefined()
+    expect(withNull.value?.rows.length).toBeGreaterThan(0)
+    expect(JSON.stringify(withNull.value?.rows)).toBe(JSON.stringify(reference.value?.rows))
+  })
+})
