@@ -4,6 +4,8 @@ import type { AuditLog } from './actions/audit-log.ts'
 import type { OrkActions } from './actions/ork-actions.ts'
 import type { WorkerConfig } from './config/load-config.ts'
 import type { GlobalConfig } from './config/schemas.ts'
+import type { TailLogAggregationJob } from './tail-log/aggregate-job.ts'
+import type { TailLogHistoryStore } from './tail-log/history-store.ts'
 
 /** What every method handler and background job of the ork works with. */
 export interface OrkContext {
@@ -17,4 +19,10 @@ export interface OrkContext {
   actions: OrkActions
   /** Audit log of write requests and action executions. */
   auditLog: AuditLog
+  /** The daily site-metrics history (`tail-log-aggr` bee). */
+  tailLogHistory: TailLogHistoryStore
+  /** The job filling {@link tailLogHistory}; undefined when aggr.data.json or aggr.stats.json is absent. */
+  tailLogAggregation: TailLogAggregationJob | undefined
+  /** The ork's clock (ms); tests control it through `StartOrkOptions.now`. */
+  now: () => number
 }

@@ -10,10 +10,14 @@ import { DEFAULT_ACTION_INTERVAL_MS, OrkActions } from './actions/ork-actions.ts
 import { loadWorkerConfig, type WorkerConfig } from './config/load-config.ts'
 import type { OrkContext } from './context.ts'
 import { orkMethods } from './methods/index.ts'
+import { tailLogDependencies } from './methods/tail-log.ts'
 import type { Environment } from './process/args.ts'
 import { ensureInstanceId, loadStatus, saveStatus, statusFilePath, type WorkerStatus } from './process/status-file.ts'
 import { concatSwallowingFailures } from './rpc/fan-out-policies.ts'
 import { parseRequest } from './rpc/method.ts'
+import { DEFAULT_TAIL_LOG_INTERVAL_MS, TailLogAggregationJob } from './tail-log/aggregate-job.ts'
+import { TailLogHistoryStore } from './tail-log/history-store.ts'
+import { runTailLog } from './tail-log/run-tail-log.ts'
 
 /** The worker type the ork runs as; part of the status file and instance id names. */
 export const ORK_WTYPE = 'wrk-ork-proc-aggr'
@@ -34,6 +38,8 @@ export interface StartOrkOptions {
   logger?: Logger
   /** Longest wait for in-flight requests when closing, in ms (default 10000). */
   drainTimeoutMs?: number
+  /** The clock of the daily history (ms since the epoch; default Date.now). */
+  now?: () => number
 }
 
 /** A running ork. */
@@ -114,6 +120,10 @@ export async function startOrk(options: StartOrkOptions): Promise<OrkHandle> {
     })
     await actions.ready()
     closers.push(() => actions.close())
+    const tailLogHistory = new TailLogHistoryStore({ store: dataStore, logger: logger.child('tail-log') })
+    await tailLogHistory.ready()
+    closers.push(() => tailLogHistory.close())
+    const now = options.now ?? Date.now
 
     const context: OrkContext = {
       config,
@@ -123,6 +133,23 @@ export async function startOrk(options: StartOrkOptions): Promise<OrkHandle> {
       logger,
       actions,
       auditLog,
+      tailLogHistory,
+      tailLogAggregation: undefined,
+      now,
+    }
+    // The reference registers the daily history job only when both configs are loaded (ork-behaviour.md 1.5).
+    if (config.aggrData && config.aggrStats) {
+      const dependencies = tailLogDependencies(context)
+      const job = new TailLogAggregationJob({
+        store: tailLogHistory,
+        aggrData: () => config.aggrData,
+        timezones: () => context.globalConfig?.aggrTailLogTimezones,
+        tailLog: (request) => runTailLog(dependencies, request),
+        now,
+        logger: logger.child('tail-log'),
+      })
+      context.tailLogAggregation = job
+      closers.push(() => job.close())
     }
 
     const inFlight = new Set<Promise<unknown>>()
@@ -162,6 +189,7 @@ export async function startOrk(options: StartOrkOptions): Promise<OrkHandle> {
     }
     await node.listen()
     actions.startInterval(config.ork.actionIntvlMs ?? DEFAULT_ACTION_INTERVAL_MS)
+    context.tailLogAggregation?.start(config.aggrData?.agrrTailLogIntvlMs ?? DEFAULT_TAIL_LOG_INTERVAL_MS)
     if (config.crossAggrAction) {
       const automation = new CrossAggrActionsJob({
         config: () => config.crossAggrAction,

@@ -13,6 +13,7 @@ import {
 import { getGlobalConfig, setGlobalConfig } from './global-config.ts'
 import { getThingConf, getWrkConf, getWrkSettings, saveWrkSettings } from './rack-config.ts'
 import { forgetRacks, listRacks, registerRack } from './racks.ts'
+import { getWrkExtData, tailLog, tailLogCustomRangeAggr, tailLogMulti } from './tail-log.ts'
 import {
   deleteThingComment,
   editThingComment,
@@ -23,7 +24,7 @@ import {
   saveThingComment,
 } from './things.ts'
 
-/** Every JSON method of the ork, in the reference's declaration order (ork-behaviour.md 2.1). */
+/** Every JSON method of the ork, in the reference's declaration order (ork-behaviour.md 2.1), then the ork's own additions. */
 export function orkMethods(context: OrkContext): MethodDefinition[] {
   return [
     registerRack,
@@ -32,6 +33,8 @@ export function orkMethods(context: OrkContext): MethodDefinition[] {
     listThings,
     getHistoricalLogs,
     forgetThings,
+    tailLog,
+    tailLogMulti,
     saveThingComment,
     editThingComment,
     deleteThingComment,
@@ -44,6 +47,8 @@ export function orkMethods(context: OrkContext): MethodDefinition[] {
     queryActions,
     getActionsBatch,
     cancelActionsBatch,
+    getWrkExtData,
+    tailLogCustomRangeAggr,
     getWrkConf,
     getThingConf,
     getWrkSettings,
