@@ -270,7 +270,7 @@ describe('tailLog numbers', () => {
     expect(rows).toHaveLength(1)
     expect(rows[0]?.ts).toBe('1000')
     expect(rows[0]?.workersCount).toBe(4)
-    expect((rows[0]?.workers as unknown[]).length).toBe(4)
+    expect(rows[0]?.workers).toHaveLength(4)
     expect(await harness.call('getWrkExtData', { type: 'container' })).toEqual([])
   })
 })

@@ -1,0 +1,242 @@
+import { rmSync } from 'node:fs'
+import { createLogger } from '@ork/logger'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { loadWorkerConfig, type WorkerConfig } from '../src/config/load-config.ts'
+import type { TailLogAggregationJob } from '../src/tail-log/aggregate-job.ts'
+import type { StoredDay } from '../src/tail-log/history-store.ts'
+import { createServiceRoot, type Harness, startHarness } from './support/harness.ts'
+
+/**
+ * The daily history job end to end: simulated racks over a loopback testnet, the ork and
+ * the racks on one controllable clock, short histories (3-6 days) and a 1 ms pause
+ * between rack queries.
+ */
+
+const HOUR = 3_600_000
+const DAY = 24 * HOUR
+const at = (iso: string) => Date.parse(iso)
+
+let clock = at('2024-03-05T12:00:00Z')
+const now = () => clock
+const logLines: string[] = []
+
+interface HistoryOptions {
+  days?: number
+  delay?: number
+  timezones?: { code: string; offset?: number; timezone?: string }[]
+}
+
+function historyConfig(options: HistoryOptions = {}): WorkerConfig {
+  const root = createServiceRoot()
+  try {
+    const config = loadWorkerConfig(root, 'production')
+    const minerKey = config.aggrData?.aggrTailLogKeys?.find((entry) => entry.type === 'miner')
+    config.aggrData = {
+      agrrTailLogIntvlMs: 3_600_000,
+      aggrTailLogStoreDays: options.days ?? 3,
+      aggrTailLogApiDelay: options.delay ?? 1,
+      aggrTailLogKeys: [minerKey as NonNullable<typeof minerKey>],
+    }
+    config.globalConfig = {
+      ...config.globalConfig,
+      aggrTailLogTimezones: options.timezones ?? [
+        { code: 'UTC', offset: 0 },
+        { code: 'NY', timezone: 'America/New_York' },
+      ],
+    }
+    return config
+  } finally {
+    rmSync(root, { recursive: true, force: true })
+  }
+}
+
+let harness: Harness
+const job = () => harness.ork.context.tailLogAggregation as TailLogAggregationJob
+const store = () => harness.ork.context.tailLogHistory
+const fetchedDates = () => job().lastRun?.fetched.map((day) => `${day.code} ${day.date}`)
+
+async function storedDay(code: string, date: string): Promise<StoredDay | null> {
+  return store().getDay('miner', code, Math.floor(at(`${date}T00:00:00Z`) / DAY))
+}
+
+beforeAll(async () => {
+  harness = await startHarness({
+    racks: [{ type: 'miner-am-s19xp', count: 3 }],
+    now,
+    orkOptions: {
+      now,
+      config: historyConfig(),
+      logger: createLogger('ork', { write: (line) => logLines.push(line), level: 'info', debug: '' }),
+    },
+  })
+}, 60_000)
+
+afterAll(async () => {
+  await harness?.close()
+})
+
+describe('daily history job', () => {
+  it('stores each local day once, keeps finished days and refetches only today', async () => {
+    expect(await job().run()).toBe(true)
+    expect(fetchedDates()).toEqual([
+      'UTC 2024-03-05',
+      'UTC 2024-03-04',
+      'UTC 2024-03-03',
+      'NY 2024-03-05',
+      'NY 2024-03-04',
+      'NY 2024-03-03',
+    ])
+    const utcDay = await storedDay('UTC', '2024-03-04')
+    expect(utcDay).toMatchObject({
+      startTs: at('2024-03-04T00:00:00Z'),
+      endTs: at('2024-03-05T00:00:00Z'),
+      complete: true,
+    })
+    const row = utcDay?.rows[0] as Record<string, unknown>
+    expect(row.aggrTsRange).toBe(`${at('2024-03-04T00:00:00Z')}-${at('2024-03-05T00:00:00Z')}`)
+    expect(row.aggrIntervals).toBe(288)
+    expect(typeof row.hashrate_mhs_5m_sum_aggr).toBe('number')
+    // FIX Q32: New York days start at its midnight (05:00 UTC in winter).
+    expect(await storedDay('NY', '2024-03-04')).toMatchObject({
+      startTs: at('2024-03-04T05:00:00Z'),
+      endTs: at('2024-03-05T05:00:00Z'),
+    })
+    // Today is live: stored, not complete, up to now.
+    expect(await storedDay('UTC', '2024-03-05')).toMatchObject({ endTs: clock, complete: false })
+    // The reference's index keys hold the same rows.
+    expect(await store().getIndexRows('miner', 'UTC', 1)).toEqual(utcDay?.rows)
+    expect(logLines.some((line) => line.includes('tail-log aggregation progress') && line.includes('"todo":6'))).toBe(
+      true,
+    )
+
+    clock += HOUR
+    await job().run()
+    expect(fetchedDates()).toEqual(['UTC 2024-03-05', 'NY 2024-03-05'])
+  })
+
+  it('after a day change every index holds its own day (FIX Q31)', async () => {
+    const before = await store().getIndexRows('miner', 'UTC', 1)
+    clock = at('2024-03-06T12:00:00Z')
+    await job().run()
+    // The new day, and yesterday once more now that it is over.
+    expect(fetchedDates()).toEqual(['UTC 2024-03-06', 'UTC 2024-03-05', 'NY 2024-03-06', 'NY 2024-03-05'])
+    expect(await store().getIndexRows('miner', 'UTC', 2)).toEqual(before)
+    const ranges = []
+    for (let index = 0; index < 3; index++) {
+      const rows = (await store().getIndexRows('miner', 'UTC', index)) as { aggrTsRange: string }[]
+      ranges.push(rows[0]?.aggrTsRange.split('-')[0])
+    }
+    expect(ranges).toEqual([
+      String(at('2024-03-06T00:00:00Z')),
+      String(at('2024-03-05T00:00:00Z')),
+      String(at('2024-03-04T00:00:00Z')),
+    ])
+    // Days that left the window are pruned.
+    expect(await storedDay('UTC', '2024-03-03')).toBeNull()
+  })
+
+  it('serves tailLogCustomRangeAggr from the stored days: range, daily, monthly', async () => {
+    const days = await Promise.all(['2024-03-04', '2024-03-05'].map((date) => storedDay('UTC', date)))
+    const rows = days.map((day) => day?.rows[0] as Record<string, number>)
+    const [range, daily, monthly, missing, badZone] = (await harness.call('tailLogCustomRangeAggr', {
+      keys: [
+        { type: 'miner', startDate: '2024-03-04', endDate: '2024-03-05' },
+        {
+          type: 'miner',
+          startDate: '2024-03-04',
+          endDate: '2024-03-06',
+          shouldReturnDailyData: 1,
+          fields: { aggrCount: 1 },
+        },
+        { type: 'miner', startDate: '2024-03-01', endDate: '2024-03-06', shouldReturnMonthlyData: true },
+        { type: 'container', startDate: '2024-03-04', endDate: '2024-03-05' },
+        { type: 'miner', startDate: '2024-03-04', endDate: '2024-03-05', timezoneOffset: 3_600_000 },
+      ],
+    })) as { type: string; data: unknown; error: string | null }[]
+    const sum = (field: string) => (rows[0]?.[field] ?? 0) + (rows[1]?.[field] ?? 0)
+    expect(range?.error).toBeNull()
+    expect(range?.data).toMatchObject({
+      hashrate_mhs_5m_sum_aggr: sum('hashrate_mhs_5m_sum_aggr'),
+      hashrate_mhs_5m_avg_aggr: sum('hashrate_mhs_5m_avg_aggr') / 2,
+      aggrCount: sum('aggrCount'),
+      aggrIntervals: 576,
+    })
+    // FIX Q36: each day labelled with its own date, oldest first.
+    expect(daily?.data).toEqual([
+      { ts: at('2024-03-04T00:00:00Z'), val: { aggrCount: rows[0]?.aggrCount } },
+      { ts: at('2024-03-05T00:00:00Z'), val: { aggrCount: rows[1]?.aggrCount } },
+      { ts: at('2024-03-06T00:00:00Z'), val: { aggrCount: expect.any(Number) } },
+    ])
+    // FIX Q37: every stored day of the month counts.
+    const [march] = monthly?.data as { month: number; year: number; val: Record<string, number> }[]
+    expect(march).toMatchObject({ month: 3, year: 2024 })
+    expect(march?.val.hashrate_mhs_5m_sum_aggr).toBeGreaterThan(sum('hashrate_mhs_5m_sum_aggr'))
+    expect(missing).toEqual({ type: 'container', data: {}, error: null })
+    expect(badZone).toEqual({ type: 'miner', data: null, error: 'ERR_TIMEZONE_OFFSET_INVALID' })
+    const nyDaily = (await harness.call('tailLogCustomRangeAggr', {
+      keys: [
+        {
+          type: 'miner',
+          startDate: '2024-03-05',
+          endDate: '2024-03-05',
+          timezone: 'America/New_York',
+          shouldReturnDailyData: true,
+        },
+      ],
+    })) as { data: { ts: number }[] }[]
+    expect(nyDaily[0]?.data.map((day) => day.ts)).toEqual([at('2024-03-05T05:00:00Z')])
+  })
+
+  it('follows daylight saving: 23- and 25-hour New York days', async () => {
+    clock = at('2024-03-11T16:00:00Z')
+    await job().run()
+    const spring = await storedDay('NY', '2024-03-10')
+    expect(spring).toMatchObject({
+      startTs: at('2024-03-10T05:00:00Z'),
+      endTs: at('2024-03-11T04:00:00Z'),
+      complete: true,
+    })
+    expect((spring?.rows[0] as { aggrIntervals: number }).aggrIntervals).toBe(23 * 12)
+
+    clock = at('2024-11-04T16:00:00Z')
+    await job().run()
+    const autumn = await storedDay('NY', '2024-11-03')
+    expect(autumn).toMatchObject({
+      startTs: at('2024-11-03T04:00:00Z'),
+      endTs: at('2024-11-04T05:00:00Z'),
+      complete: true,
+    })
+    expect((autumn?.rows[0] as { aggrIntervals: number }).aggrIntervals).toBe(25 * 12)
+    // A plain UTC day next to it still has 288 five-minute records.
+    expect(((await storedDay('UTC', '2024-11-03'))?.rows[0] as { aggrIntervals: number }).aggrIntervals).toBe(288)
+  })
+
+  it('never runs twice at once', async () => {
+    clock += HOUR
+    const first = job().run()
+    expect(job().running).toBe(true)
+    expect(await job().run()).toBe(false)
+    expect(await first).toBe(true)
+  })
+
+  it('a restart in the middle of a run resumes without refetching finished days (Q35)', async () => {
+    const config = historyConfig({ days: 6, delay: 25, timezones: [{ code: 'UTC', offset: 0 }] })
+    await harness.restartOrk({ config })
+    clock = at('2024-03-20T12:00:00Z')
+    const interrupted = job().run()
+    while ((job().lastRun?.done ?? 0) < 3) await new Promise((resolve) => setTimeout(resolve, 5))
+    const firstJob = job()
+    await harness.restartOrk({ config })
+    await interrupted
+    const before = firstJob.lastRun
+    expect(before?.interrupted).toBe(true)
+    const finished = new Set(before?.fetched.filter((day) => day.complete).map((day) => day.date))
+    expect(finished.size).toBeGreaterThanOrEqual(2)
+    expect(finished.size).toBeLessThan(5)
+
+    await job().run()
+    const all = ['2024-03-20', '2024-03-19', '2024-03-18', '2024-03-17', '2024-03-16', '2024-03-15']
+    expect(job().lastRun?.fetched.map((day) => day.date)).toEqual(all.filter((date) => !finished.has(date)))
+    expect(job().lastRun?.todo).toBe(6 - finished.size)
+  })
+})
