@@ -168,7 +168,7 @@ describe('daily history job', () => {
       { ts: at('2024-03-06T00:00:00Z'), val: { aggrCount: expect.any(Number) } },
     ])
     // FIX Q37: every stored day of the month counts.
-    const [march] = monthly?.data as { month: number; year: number; val: Record<string, number> }[]
+    const [march] = (monthly?.data ?? []) as { month: number; year: number; val: Record<string, number> }[]
     expect(march).toMatchObject({ month: 3, year: 2024 })
     expect(march?.val.hashrate_mhs_5m_sum_aggr).toBeGreaterThan(sum('hashrate_mhs_5m_sum_aggr'))
     expect(missing).toEqual({ type: 'container', data: {}, error: null })
@@ -196,7 +196,7 @@ describe('daily history job', () => {
       endTs: at('2024-03-11T04:00:00Z'),
       complete: true,
     })
-    expect((spring?.rows[0] as { aggrIntervals: number }).aggrIntervals).toBe(23 * 12)
+    expect(spring?.rows[0]).toMatchObject({ aggrIntervals: 23 * 12 })
 
     clock = at('2024-11-04T16:00:00Z')
     await job().run()
@@ -206,9 +206,9 @@ describe('daily history job', () => {
       endTs: at('2024-11-04T05:00:00Z'),
       complete: true,
     })
-    expect((autumn?.rows[0] as { aggrIntervals: number }).aggrIntervals).toBe(25 * 12)
+    expect(autumn?.rows[0]).toMatchObject({ aggrIntervals: 25 * 12 })
     // A plain UTC day next to it still has 288 five-minute records.
-    expect(((await storedDay('UTC', '2024-11-03'))?.rows[0] as { aggrIntervals: number }).aggrIntervals).toBe(288)
+    expect((await storedDay('UTC', '2024-11-03'))?.rows[0]).toMatchObject({ aggrIntervals: 288 })
   })
 
   it('never runs twice at once', async () => {
