@@ -10,7 +10,9 @@ import {
   computeTailLog,
   crossThingQuery,
   groupTailLogItems,
+  isOpName,
   type TailLogRequest,
+  type TailLogSpec,
   tallyStats,
 } from '@ork/stats'
 import { concatSwallowingFailures, logFailure } from '../rpc/fan-out-policies.ts'
@@ -44,6 +46,51 @@ async function listThingsOnAllRacks(dependencies: TailLogDependencies, query: Cr
   return concatSwallowingFailures(results, 'listThings', dependencies.logger)
 }
 
+/** Pruned op sets per spec `ops` object and projection, reused so @ork/stats keeps its compiled plans. */
+const prunedOps = new WeakMap<object, Map<string, TailLogSpec['ops']>>()
+
+/**
+ * The spec map to aggregate a request with: when `aggrFields` is a plain inclusion
+ * projection, the final projection drops every op it does not name, so only the named
+ * ops are computed (the miner spec has 72 ops, dashboards ask for about 15). Rows are
+ * the same: kept ops keep their spec order, and ops with an unknown name are kept so that
+ * a broken spec still stops the aggregation where the reference's did (Q5). Left as is
+ * when cross-thing aggregation applies (its pipelines read unprojected ops) or when
+ * `aggrFields` is empty or holds exclusions (mingo refuses those after aggregating, Q44).
+ */
+function specsFor(
+  aggrStats: AggrStatsConfig | undefined,
+  aggrCrossthg: Record<string, CrossThingConfig> | undefined,
+  request: TailLogRequest,
+): AggrStatsConfig | undefined {
+  const projection = request.aggrFields
+  if (!aggrStats || !request.type || typeof request.type !== 'string') return aggrStats
+  if (!projection || typeof projection !== 'object') return aggrStats
+  const paths = Object.keys(projection)
+  if (paths.length === 0 || paths.some((path) => !projection[path])) return aggrStats
+  if (request.applyAggrCrossthg && aggrCrossthg && Object.hasOwn(aggrCrossthg, request.type)) return aggrStats
+  const baseType = request.type.split('-')[0] as string
+  const spec = Object.hasOwn(aggrStats, baseType) ? aggrStats[baseType] : undefined
+  if (!spec?.ops || typeof spec.ops !== 'object') return aggrStats
+  const signature = paths.join('\u0000')
+  let cache = prunedOps.get(spec.ops)
+  if (!cache) {
+    cache = new Map()
+    prunedOps.set(spec.ops, cache)
+  }
+  let ops = cache.get(signature)
+  if (!ops) {
+    ops = {}
+    for (const [name, op] of Object.entries(spec.ops)) {
+      const named = paths.some((path) => path === name || path.startsWith(`${name}.`))
+      if (named || !isOpName((op as { op?: unknown })?.op)) ops[name] = op
+    }
+    if (cache.size > 64) cache.clear()
+    cache.set(signature, ops)
+  }
+  return { ...aggrStats, [baseType]: { ...spec, ops } }
+}
+
 /**
  * The ork's tailLog (ork-behaviour.md 4.7) through @ork/stats: racks of the type family get
  * the request with the ork-added projections (the request and the config stay untouched,
@@ -52,10 +99,11 @@ async function listThingsOnAllRacks(dependencies: TailLogDependencies, query: Cr
 export async function runTailLog(dependencies: TailLogDependencies, request: TailLogRequest): Promise<TailLogOutcome> {
   let failedRacks = 0
   let repliedAt = 0
+  const aggrCrossthg = dependencies.aggrCrossthg()
   const rows = await computeTailLog({
     request,
-    aggrStats: dependencies.aggrStats(),
-    aggrCrossthg: dependencies.aggrCrossthg(),
+    aggrStats: specsFor(dependencies.aggrStats(), aggrCrossthg, request),
+    aggrCrossthg,
     fetchRackReplies: async (rackRequest) => {
       const results = await dependencies.fanOut(dependencies.selectRacks(String(request.type)), 'tailLog', rackRequest)
       const replies = results.map((result) => {
