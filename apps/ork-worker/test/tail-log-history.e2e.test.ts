@@ -23,6 +23,8 @@ const logLines: string[] = []
 interface HistoryOptions {
   days?: number
   delay?: number
+  /** Extra aggrTailLogKeys entries placed before the miner one. */
+  extraKeys?: { key: string; type: string; tag: string }[]
   timezones?: { code: string; offset?: number; timezone?: string }[]
 }
 
@@ -35,7 +37,7 @@ function historyConfig(options: HistoryOptions = {}): WorkerConfig {
       agrrTailLogIntvlMs: 3_600_000,
       aggrTailLogStoreDays: options.days ?? 3,
       aggrTailLogApiDelay: options.delay ?? 1,
-      aggrTailLogKeys: [minerKey as NonNullable<typeof minerKey>],
+      aggrTailLogKeys: [...(options.extraKeys ?? []), minerKey as NonNullable<typeof minerKey>],
     }
     config.globalConfig = {
       ...config.globalConfig,
@@ -238,5 +240,21 @@ describe('daily history job', () => {
     const all = ['2024-03-20', '2024-03-19', '2024-03-18', '2024-03-17', '2024-03-16', '2024-03-15']
     expect(job().lastRun?.fetched.map((day) => day.date)).toEqual(all.filter((date) => !finished.has(date)))
     expect(job().lastRun?.todo).toBe(6 - finished.size)
+  })
+
+  it('a broken entry is logged and does not stop the other entries', async () => {
+    const config = historyConfig({
+      days: 1,
+      timezones: [{ code: 'UTC', offset: 0 }],
+      extraKeys: [{ key: 'stat-5m', type: 'nospec', tag: 't-nospec' }],
+    })
+    await harness.restartOrk({ config })
+    logLines.length = 0
+    clock = at('2024-03-25T12:00:00Z')
+    expect(await job().run()).toBe(true)
+    expect(fetchedDates()).toEqual(['UTC 2024-03-25'])
+    expect(logLines.some((line) => line.includes('failed for a key') && line.includes('ERR_TYPE_AGGR_INVALID'))).toBe(
+      true,
+    )
   })
 })

@@ -164,7 +164,6 @@ export class TailLogAggregationJob {
     if (!aggrData) return
     const { store } = this.#options
     const days = aggrData.aggrTailLogStoreDays || DEFAULT_TAIL_LOG_STORE_DAYS
-    const delay = aggrData.aggrTailLogApiDelay || DEFAULT_TAIL_LOG_API_DELAY_MS
     const logKeys = aggrData.aggrTailLogKeys ?? []
     const zones = this.#zones()
     const now = this.#now()
@@ -175,11 +174,10 @@ export class TailLogAggregationJob {
     for (const logKey of logKeys) {
       for (const zone of zones) {
         const intervals = dayIntervals(zone, days, now)
-        const missing: DayInterval[] = []
-        for (const interval of intervals) {
-          const stored = await store.getDay(logKey.type, zone.code, interval.day)
-          if (!stored?.complete) missing.push(interval)
-        }
+        const oldest = intervals.at(-1)?.day ?? zone.dayOf(now)
+        const stored = await store.getDays(logKey.type, zone.code, oldest, zone.dayOf(now))
+        const complete = new Set(stored.filter((day) => day.complete).map((day) => day.date))
+        const missing = intervals.filter((interval) => !complete.has(isoDate(interval.day)))
         todo += missing.length
         plan.push({ logKey, zone, today: intervals[0]?.day ?? zone.dayOf(now), missing })
       }
@@ -190,35 +188,15 @@ export class TailLogAggregationJob {
     const logEvery = Math.max(1, Math.ceil(todo / 10))
 
     for (const { logKey, zone, today, missing } of plan) {
-      for (const interval of missing) {
-        if (this.#closed) {
-          summary.interrupted = true
-          this.#logger.info('tail-log aggregation interrupted', { done: summary.done, todo })
-          return
-        }
-        try {
-          await sleep(delay, undefined, { signal: this.#abort.signal })
-        } catch {
-          summary.interrupted = true
-          return
-        }
-        const request = dayRequest(logKey, interval, dayLimit(logKey.limit, zone, interval))
-        const { rows, failedRacks } = await this.#options.tailLog(request)
-        const fetchedAt = this.#now()
-        const complete = interval.index > 0 && failedRacks === 0 && fetchedAt >= interval.endTs + DAY_SETTLE_MS
-        const date = isoDate(interval.day)
-        await store.putDay(
-          logKey.type,
-          zone.code,
-          interval.day,
-          { date, startTs: interval.startTs, endTs: interval.endTs, fetchedAt, complete, rows },
-          interval.index,
-        )
-        summary.done++
-        summary.fetched.push({ type: logKey.type, code: zone.code, date, complete })
-        if (summary.done % logEvery === 0 || summary.done === todo) {
-          this.#logger.info('tail-log aggregation progress', { done: summary.done, todo })
-        }
+      try {
+        await this.#fetchDays(logKey, zone, missing, summary, logEvery)
+      } catch (error) {
+        // A broken entry (e.g. a type without aggr.stats.json spec) must not stop the others.
+        this.#logger.error('tail-log aggregation failed for a key', { type: logKey.type, zone: zone.code, error })
+      }
+      if (summary.interrupted) {
+        this.#logger.info('tail-log aggregation interrupted', { done: summary.done, todo })
+        return
       }
       // Index keys for the reference's readers: every day moves one index at each local midnight.
       await store.writeIndex(logKey.type, zone.code, today, days)
@@ -226,5 +204,45 @@ export class TailLogAggregationJob {
       if (pruned > 0) this.#logger.debug('tail-log days pruned', { type: logKey.type, code: zone.code, pruned })
     }
     this.#logger.info('tail-log aggregation done', { done: summary.done, todo })
+  }
+
+  async #fetchDays(
+    logKey: AggrTailLogKey,
+    zone: HistoryZone,
+    missing: readonly DayInterval[],
+    summary: TailLogRunSummary,
+    logEvery: number,
+  ): Promise<void> {
+    const { store } = this.#options
+    const delay = this.#options.aggrData()?.aggrTailLogApiDelay || DEFAULT_TAIL_LOG_API_DELAY_MS
+    for (const interval of missing) {
+      if (this.#closed) {
+        summary.interrupted = true
+        return
+      }
+      try {
+        await sleep(delay, undefined, { signal: this.#abort.signal })
+      } catch {
+        summary.interrupted = true
+        return
+      }
+      const request = dayRequest(logKey, interval, dayLimit(logKey.limit, zone, interval))
+      const { rows, failedRacks } = await this.#options.tailLog(request)
+      const fetchedAt = this.#now()
+      const complete = interval.index > 0 && failedRacks === 0 && fetchedAt >= interval.endTs + DAY_SETTLE_MS
+      const date = isoDate(interval.day)
+      await store.putDay(
+        logKey.type,
+        zone.code,
+        interval.day,
+        { date, startTs: interval.startTs, endTs: interval.endTs, fetchedAt, complete, rows },
+        interval.index,
+      )
+      summary.done++
+      summary.fetched.push({ type: logKey.type, code: zone.code, date, complete })
+      if (summary.done % logEvery === 0 || summary.done === summary.todo) {
+        this.#logger.info('tail-log aggregation progress', { done: summary.done, todo: summary.todo })
+      }
+    }
   }
 }
