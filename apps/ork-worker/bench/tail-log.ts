@@ -162,10 +162,11 @@ ${lines('tailLogMulti', multi)}
 Aggregation share of the round trip (medians): tailLog ${share(single).toFixed(0)}%, tailLogMulti ${share(multi).toFixed(0)}%
 (target: under 20%). Reference on this machine: about 96 ms median for the single tailLog; goal 48 ms.
 Aggregation computes only the ops named by \`aggrFields\` (15 of the 72 here). The round trip is bound by the
-transport, not by the ork: ${MINER_RACKS} racks answering ${(replyBytes / 1024).toFixed(0)} KiB at once overflow the 208 KiB default UDP receive
-buffer of the one process here (net.core.rmem_default; the kernel counts the drops as RcvbufErrors in
-/proc/net/snmp) and lost packets wait for retransmission, while 5
-racks answer in about 25 ms — see the two "transport alone" lines.`
+transport, not by the ork: ${MINER_RACKS} racks answering ${(replyBytes / 1024).toFixed(0)} KiB each at once take about as long when a client asks
+them directly with no ork, while 5 racks answer in about 25 ms — see the two "transport alone" lines. There is a
+cliff between 5 and 10 simultaneous replies of this size (the kernel counts UDP receive-buffer drops, RcvbufErrors
+in /proc/net/snmp; a 4 MiB receive buffer on the asking node's sockets did not remove it): one for
+@ork/rpc-transport to look into.`
 console.log(body)
 recordBenchmark('ork-tail-log', 'pnpm --filter @ork/ork-worker bench:tail-log', body)
 
