@@ -1,3 +1,4 @@
+import { compileFused, type FusedPlan } from './fused.ts'
 import { accessorFor } from './get-val.ts'
 import { lookupOp, type OpDefinition } from './ops.ts'
 import type { Accessor } from './path.ts'
@@ -8,20 +9,21 @@ interface Step {
   spec: OpSpec
   name: unknown
   src: Source | null | undefined
+  filter: OpSpec['filter']
   definition: OpDefinition
   read: Accessor
 }
 
 interface Plan {
   steps: Step[]
-  /** Every op has a batch form, so a list can be folded op after op. */
-  batchable: boolean
+  /** Every op can be folded in one pass with shared path prefixes (see fused.ts); else undefined. */
+  fused: FusedPlan | undefined
 }
 
 /**
  * Compiled plans, keyed by the `state.ops` object: op names are resolved and `src` paths
- * parsed once, not once per entry. A plan is rebuilt when an op spec's `op` or `src`
- * changes; adding or removing keys of an `ops` object that was already used is not
+ * parsed once, not once per entry. A plan is rebuilt when an op spec's `op`, `src` or
+ * `filter` changes (the fused path depends on all three); adding or removing keys of an `ops` object that was already used is not
  * noticed (assign a new `ops` object instead), which is the price of a per-entry cost
  * close to a hand-written loop.
  */
@@ -33,14 +35,14 @@ function compile(opsByKey: Record<string, OpSpec>): Plan {
     const spec = opsByKey[key] as OpSpec
     const definition = lookupOp(spec.op)
     const read = definition.readsSource ? accessorFor(spec.src) : accessorFor(null)
-    steps.push({ key, spec, name: spec.op, src: spec.src, definition, read })
+    steps.push({ key, spec, name: spec.op, src: spec.src, filter: spec.filter, definition, read })
   }
-  return { steps, batchable: steps.every((step) => step.definition.batch !== undefined) }
+  return { steps, fused: compileFused(steps) }
 }
 
 function isCurrent(plan: Plan): boolean {
   for (const step of plan.steps) {
-    if (step.spec.op !== step.name || step.spec.src !== step.src) return false
+    if (step.spec.op !== step.name || step.spec.src !== step.src || step.spec.filter !== step.filter) return false
   }
   return true
 }
@@ -72,6 +74,8 @@ function planFor(state: StatsState): Plan {
  * any op touches `pack`.
  */
 export function applyStats(state: StatsState, pack: StatsPack, entry: JsValue, ext?: JsValue): void {
+  // Entry by entry, the fused path (see applyStatsBatch) costs more than it saves: moving
+  // the accumulators in and out of its registers outweighs the shared path prefixes.
   const steps = planFor(state).steps
   for (let index = 0; index < steps.length; index++) {
     const step = steps[index] as Step
@@ -85,30 +89,16 @@ export function applyStats(state: StatsState, pack: StatsPack, entry: JsValue, e
  *
  * When every op is one that neither writes into entries nor calls user code (`sum`, `avg`,
  * `cnt`, `obj_concat`, `arr_concat`, `alerts_aggr` without `filter`, with a path or no
- * `src`), the list is folded op after op, in cache-sized chunks, in tight loops — the fast path for large lists;
+ * `src`), the list is folded in one pass, each path prefix shared by several ops resolved
+ * once per entry and the running sums kept in locals — the fast path for large lists;
  * otherwise entry after entry.
  */
 export function applyStatsBatch(state: StatsState, pack: StatsPack, entries: readonly JsValue[], ext?: JsValue): void {
   const plan = planFor(state)
   if (entries.length === 0) return
-  if (!plan.batchable || ext !== undefined || !plan.steps.every(isPlainStep)) {
-    for (const entry of entries) applyStats(state, pack, entry, ext)
-    return
-  }
-  // Chunks small enough to stay in cache while every op reads them.
-  for (let start = 0; start < entries.length; start += batchChunk) {
-    const end = Math.min(entries.length, start + batchChunk)
-    for (const step of plan.steps) {
-      const batch = step.definition.batch as NonNullable<OpDefinition['batch']>
-      pack[step.key] = batch(step.spec, pack[step.key], entries, start, end, step.read)
-    }
-  }
-}
-
-const batchChunk = 256
-
-function isPlainStep(step: Step): boolean {
-  return !step.spec.filter && typeof step.spec.src !== 'function'
+  // The fused ops never read `ext`.
+  if (plan.fused?.fold(pack, entries, 0, entries.length)) return
+  for (const entry of entries) applyStats(state, pack, entry, ext)
 }
 
 /**

@@ -15,23 +15,23 @@ import type { Accumulator, JsValue, OpSpec, StatsOp } from './types.ts'
 export type OpCalc = (op: OpSpec, current: JsValue, entry: JsValue, ext: JsValue, read: Accessor) => Accumulator
 
 /**
- * Folds `entries[start..end)` into the accumulator in one call. Only for ops that neither
- * write into entries nor throw on JSON data, so that running them op after op gives the same
- * result as entry after entry.
+ * `sum`/`avg`/`cnt` keep numeric accumulators that the fused path holds in locals;
+ * `value` ops fold each resolved value into their accumulator (made by `create` when the
+ * pack has none, as `calc` would).
  */
-export type OpBatchCalc = (
-  op: OpSpec,
-  current: JsValue,
-  entries: readonly JsValue[],
-  start: number,
-  end: number,
-  read: Accessor,
-) => Accumulator
+export type FusedForm = { kind: 'sum' | 'avg' | 'cnt' } | { kind: 'value'; fold: ValueFold; create: () => Accumulator }
+
+/** Folds one value read from an entry into an accumulator (the body of a `value` op, after its entry checks). */
+export type ValueFold = (accumulator: Accumulator, value: JsValue) => void
 
 /** An op as stored in the op table. */
 export interface OpDefinition {
   calc: OpCalc
-  batch?: OpBatchCalc | undefined
+  /**
+   * How the fused fast path (`fused.ts`) folds this op: the op neither calls user code nor
+   * writes into entries, and its effect depends only on the value its `src` resolves to.
+   */
+  fused?: FusedForm | undefined
   tally?: ((op: OpSpec, current: JsValue) => Accumulator) | undefined
   /** False for ops that never read `src` (so a malformed `src` there is not an error, as upstream). */
   readsSource: boolean
@@ -53,41 +53,12 @@ const sum: OpCalc = (op, current, entry, ext, read) => {
   return accumulator
 }
 
-const sumBatch: OpBatchCalc = (_op, current, entries, start, end, read) => {
-  const accumulator = current || { res: 0 }
-  let total = accumulator.res
-  for (let index = start; index < end; index++) {
-    const entry = entries[index]
-    if (!entry) continue
-    const value = read(entry)
-    total += value ? +value : 0
-  }
-  accumulator.res = total
-  return accumulator
-}
-
 const avg: OpCalc = (op, current, entry, _ext, read) => {
   const accumulator = current || { acc: 0, cnt: 0, res: 0 }
   if (!entry) return accumulator
   if (op.filter && !op.filter(entry)) return accumulator
   accumulator.acc += number(read(entry))
   accumulator.cnt++
-  return accumulator
-}
-
-const avgBatch: OpBatchCalc = (_op, current, entries, start, end, read) => {
-  const accumulator = current || { acc: 0, cnt: 0, res: 0 }
-  let total = accumulator.acc
-  let count = accumulator.cnt
-  for (let index = start; index < end; index++) {
-    const entry = entries[index]
-    if (!entry) continue
-    const value = read(entry)
-    total += value ? +value : 0
-    count++
-  }
-  accumulator.acc = total
-  accumulator.cnt = count
   return accumulator
 }
 
@@ -102,45 +73,34 @@ const cnt: OpCalc = (op, current, entry) => {
   return accumulator
 }
 
-const cntBatch: OpBatchCalc = (_op, current, _entries, start, end) => {
-  const accumulator = current || { res: 0 }
-  let count = accumulator.res
-  for (let index = start; index < end; index++) count++
-  accumulator.res = count
-  return accumulator
-}
-
-/** A batch form that simply loops the per-entry calc (kept monomorphic per op). */
-function loopBatch(calc: OpCalc): OpBatchCalc {
-  return (op, current, entries, start, end, read) => {
-    let accumulator = current
-    for (let index = start; index < end; index++) {
-      accumulator = calc(op, accumulator, entries[index], undefined, read)
-    }
-    return accumulator
-  }
-}
-
 const objConcat: OpCalc = (op, current, entry, _ext, read) => {
   const accumulator = current || { res: {} }
   if (!entry) return accumulator
   if (op.filter && !op.filter(entry)) return accumulator
-  const value = read(entry)
+  objConcatFold(accumulator, read(entry))
+  return accumulator
+}
+
+/** `obj_concat` of one value: falsy keys are replaced, others `+=` (numbers add, strings concatenate). */
+export const objConcatFold: ValueFold = (accumulator, value) => {
   const result = accumulator.res
   for (const key in value) {
     if (!result[key]) result[key] = value[key]
     else result[key] += value[key]
   }
-  return accumulator
 }
 
 const arrConcat: OpCalc = (op, current, entry, _ext, read) => {
   const accumulator = current || { res: [] }
   if (!entry) return accumulator
   if (op.filter && !op.filter(entry)) return accumulator
-  const value = read(entry)
-  if (value !== null && value !== undefined) accumulator.res = accumulator.res.concat(value)
+  arrConcatFold(accumulator, read(entry))
   return accumulator
+}
+
+/** `arr_concat` of one value: anything but `null`/`undefined` is concatenated (arrays spread). */
+export const arrConcatFold: ValueFold = (accumulator, value) => {
+  if (value !== null && value !== undefined) accumulator.res = accumulator.res.concat(value)
 }
 
 const nestedObjConcat: OpCalc = (op, current, entry, _ext, read) => {
@@ -178,14 +138,18 @@ const alertsAggr: OpCalc = (op, current, entry, _ext, read) => {
   const accumulator = current || { res: {} }
   if (!entry) return accumulator
   if (op.filter && !op.filter(entry)) return accumulator
-  const groups = read(entry)
-  if (!groups) return accumulator
+  alertsAggrFold(accumulator, read(entry))
+  return accumulator
+}
+
+/** `alerts_aggr` of one value: each own key's value is added to the key's count (from 0). */
+export const alertsAggrFold: ValueFold = (accumulator, groups) => {
+  if (!groups) return
   const result = accumulator.res
   for (const key of Object.keys(groups)) {
     if (!result[key]) result[key] = 0
     result[key] += groups[key]
   }
-  return accumulator
 }
 
 const alertsGroupCnt: OpCalc = (op, current, entry, _ext, read) => {
@@ -320,13 +284,25 @@ const groupMultipleStats: OpCalc = (op, current, entry, ext) => {
 }
 
 const definitions = {
-  sum: { calc: sum, batch: sumBatch, readsSource: true },
-  avg: { calc: avg, batch: avgBatch, tally: avgTally, readsSource: true },
-  cnt: { calc: cnt, batch: cntBatch, readsSource: false },
-  obj_concat: { calc: objConcat, batch: loopBatch(objConcat), readsSource: true },
-  arr_concat: { calc: arrConcat, batch: loopBatch(arrConcat), readsSource: true },
+  sum: { calc: sum, fused: { kind: 'sum' }, readsSource: true },
+  avg: { calc: avg, fused: { kind: 'avg' }, tally: avgTally, readsSource: true },
+  cnt: { calc: cnt, fused: { kind: 'cnt' }, readsSource: false },
+  obj_concat: {
+    calc: objConcat,
+    fused: { kind: 'value', fold: objConcatFold, create: () => ({ res: {} }) },
+    readsSource: true,
+  },
+  arr_concat: {
+    calc: arrConcat,
+    fused: { kind: 'value', fold: arrConcatFold, create: () => ({ res: [] }) },
+    readsSource: true,
+  },
   nested_obj_concat: { calc: nestedObjConcat, readsSource: true },
-  alerts_aggr: { calc: alertsAggr, batch: loopBatch(alertsAggr), readsSource: true },
+  alerts_aggr: {
+    calc: alertsAggr,
+    fused: { kind: 'value', fold: alertsAggrFold, create: () => ({ res: {} }) },
+    readsSource: true,
+  },
   alerts_group_cnt: { calc: alertsGroupCnt, readsSource: true },
   array_obj_calc: { calc: arrayObjCalc, readsSource: true },
   group: { calc: group, readsSource: true },
