@@ -1,3 +1,4 @@
+import { edges1, edges2, edges3, totalLeaves1, totalLeaves2, totalLeaves3, type Visitor } from './fused-sites.ts'
 import type { OpDefinition, ValueFold } from './ops.ts'
 import { parsePath } from './path.ts'
 import type { Accumulator, JsValue, OpSpec, StatsPack } from './types.ts'
@@ -40,9 +41,6 @@ export interface FusableStep {
   spec: OpSpec
   definition: OpDefinition
 }
-
-/** Receives the value at the end of a path, or the value of a trie node; never `null`/`undefined`. */
-type Visitor = (value: JsValue) => void
 
 type SinkKind = 'sum' | 'avg' | 'cnt' | 'value'
 
@@ -115,74 +113,46 @@ function combine(targets: readonly Visitor[]): Visitor {
   }
 }
 
+// Round-robin over the copies of each pool, so that paths compiled one after the other
+// (in one plan or across plans) read through different inline caches.
+const turns = new Map<readonly unknown[], number>()
+
+function take<Factory>(pool: readonly Factory[]): Factory {
+  const turn = turns.get(pool) ?? 0
+  turns.set(pool, (turn + 1) % pool.length)
+  return pool[turn] as Factory
+}
+
 /** Reads `keys` from a parent value and hands a non-nullish result to `target`. */
 function edge(keys: readonly string[], target: Visitor): Visitor {
-  const [k0, k1, k2] = keys as [string, string, string]
   switch (keys.length) {
     case 1:
-      return (parent) => {
-        const value = parent[k0]
-        if (value != null) target(value)
-      }
+      return take(edges1)(keys, target)
     case 2:
-      return (parent) => {
-        const v0 = parent[k0]
-        if (v0 == null) return
-        const value = v0[k1]
-        if (value != null) target(value)
-      }
+      return take(edges2)(keys, target)
     case 3:
-      return (parent) => {
-        const v0 = parent[k0]
-        if (v0 == null) return
-        const v1 = v0[k1]
-        if (v1 == null) return
-        const value = v1[k2]
-        if (value != null) target(value)
-      }
+      return take(edges3)(keys, target)
     default:
-      return (parent) => {
-        let value = parent
-        for (let index = 0; index < keys.length; index++) {
-          value = value[keys[index] as string]
-          if (value == null) return
-        }
-        target(value)
-      }
+      // Longer chains: the first three keys through a pooled edge, the rest below it.
+      return take(edges3)(keys.slice(0, 3), edge(keys.slice(3), target))
   }
 }
 
 /**
- * A path ending in one `sum`/`avg`: the loads and the addition in one closure, because a
- * call per trie level costs more than the property reads themselves. A falsy value adds 0,
- * which {@link FusedPlan} has made a no-op.
+ * A path ending in one `sum`/`avg`: the reads and the addition in one closure, because a
+ * call per trie level costs about as much as the reads. A falsy value adds 0, which the
+ * fold has made a no-op.
  */
 function totalLeaf(keys: readonly string[], totals: Float64Array, slot: number): Visitor {
-  const [k0, k1, k2] = keys as [string, string, string]
   switch (keys.length) {
     case 1:
-      return (parent) => {
-        const value = parent[k0]
-        if (value) totals[slot] = (totals[slot] as number) + +value
-      }
+      return take(totalLeaves1)(keys, totals, slot)
     case 2:
-      return (parent) => {
-        const v0 = parent[k0]
-        if (v0 == null) return
-        const value = v0[k1]
-        if (value) totals[slot] = (totals[slot] as number) + +value
-      }
+      return take(totalLeaves2)(keys, totals, slot)
     case 3:
-      return (parent) => {
-        const v0 = parent[k0]
-        if (v0 == null) return
-        const v1 = v0[k1]
-        if (v1 == null) return
-        const value = v1[k2]
-        if (value) totals[slot] = (totals[slot] as number) + +value
-      }
+      return take(totalLeaves3)(keys, totals, slot)
     default:
-      return edge(keys, totalReceiver(totals, slot))
+      return edge(keys.slice(0, keys.length - 3), take(totalLeaves3)(keys.slice(-3), totals, slot))
   }
 }
 
