@@ -413,7 +413,11 @@ describe('op names and paths (FIX)', () => {
   })
 })
 
-const jsonValue = fc.jsonValue({ maxDepth: 3 })
+// `sum` adds with `+` as the reference does, so an object whose toString or valueOf is not a
+// function throws there (in the reference too); such objects are not what racks send.
+const jsonValue = fc
+  .jsonValue({ maxDepth: 3 })
+  .filter((value) => !/"(toString|valueOf)":/.test(JSON.stringify(value) ?? ''))
 const entryArbitrary = fc.oneof(
   fc.record({ v: fc.oneof(fc.integer({ min: -1000, max: 1000 }), fc.constant(null), fc.string({ maxLength: 3 })) }),
   fc.record({ v: fc.array(jsonValue, { maxLength: 3 }) }),
