@@ -1,6 +1,6 @@
 /**
  * Writes docs/api.md and packages/ork-rpc/src/ork-methods.json from the zod schemas of
- * every RPC method: `pnpm --filter @ork/ork-worker docs`. test/api-docs.test.ts fails
+ * every RPC method: `pnpm api-docs`. test/api-docs.test.ts fails
  * when the committed files differ from what this writes.
  */
 import { execFileSync } from 'node:child_process'

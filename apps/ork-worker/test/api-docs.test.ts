@@ -15,7 +15,7 @@ const readCommitted = (path: string) => {
 
 describe('generated API reference', () => {
   for (const file of generateApiFiles()) {
-    it(`${file.path} is up to date with the schemas (else run: pnpm --filter @ork/ork-worker docs)`, () => {
+    it(`${file.path} is up to date with the schemas (else run: pnpm api-docs)`, () => {
       const committed = readCommitted(generatedFilePath(file))
       if (file.path.endsWith('.json')) {
         // compared as data: a formatter may lay the JSON out differently

@@ -98,7 +98,7 @@ export function renderApiMarkdown(document: ApiDocument): string {
   const lines = [
     '# ork RPC API reference',
     '',
-    '<!-- Generated from the zod schemas by `pnpm --filter @ork/ork-worker docs`; do not edit. -->',
+    '<!-- Generated from the zod schemas by `pnpm api-docs`; do not edit. -->',
     '',
     `${document.description}`,
     '',
