@@ -67,4 +67,16 @@ describe('answerRackRequest', () => {
     expect(after).not.toBe(first)
     expect(after.toString()).toContain('"stopped"')
   })
+
+  it('reuses getWriteCalls replies until the things change', async () => {
+    const model = rack()
+    const request = { query: {}, action: 'switchContainer', params: [true] }
+    const first = await ask(model, 'getWriteCalls', request)
+    expect(await ask(model, 'getWriteCalls', request)).toBe(first)
+    const calls = (JSON.parse(first.toString()) as { calls: Array<{ id: string }> }).calls
+    expect(calls.length).toBeGreaterThan(0)
+    await ask(model, 'forgetThings', { query: { id: calls[0]?.id } })
+    const after = JSON.parse((await ask(model, 'getWriteCalls', request)).toString()) as { calls: unknown[] }
+    expect(after.calls).toHaveLength(calls.length - 1)
+  })
 })

@@ -1,5 +1,6 @@
 import { OrkError } from '@ork/errors'
 import { ErrorCodes, HRPC_ERR_PREFIX, RemoteError } from './errors.ts'
+import { parseJsonBytes } from './json-bytes.ts'
 
 /**
  * Largest message the Holepunch secret stream can carry (2^24 - 1 bytes) minus room for the
@@ -25,7 +26,7 @@ export function errorReply(message: string): Buffer {
 export function parseInputJSON(body: Buffer | string | null | undefined): unknown {
   if (body === null || body === undefined) throw new OrkError(ErrorCodes.DATA_FORMAT)
   try {
-    return JSON.parse(body.toString())
+    return typeof body === 'string' ? JSON.parse(body) : parseJsonBytes(body)
   } catch {
     throw new OrkError(ErrorCodes.DATA_FORMAT)
   }

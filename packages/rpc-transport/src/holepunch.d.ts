@@ -161,3 +161,23 @@ declare module 'hyperbee' {
   }
   export = Hyperbee
 }
+
+declare module 'udx-native' {
+  import type { EventEmitter } from 'node:events'
+
+  namespace UDX {
+    interface Socket extends EventEmitter {
+      setRecvBufferSize(size: number): number
+      getRecvBufferSize(): number
+      bind(port?: number, host?: string): void
+      close(): Promise<void>
+    }
+  }
+
+  class UDX {
+    constructor()
+    createSocket(options?: unknown): UDX.Socket
+  }
+
+  export = UDX
+}

@@ -27,3 +27,4 @@ export {
   type SettledReply,
 } from './rpc-node.ts'
 export { SEED_BEE_NAME, SEED_DHT, SEED_RPC } from './seeds.ts'
+export { DEFAULT_UDP_RECEIVE_BUFFER_BYTES } from './udp-buffers.ts'

@@ -16,6 +16,7 @@ import {
   toOutJSON,
 } from './framing.ts'
 import { SEED_DHT, SEED_RPC, SeedStore } from './seeds.ts'
+import { createUdx, DEFAULT_UDP_RECEIVE_BUFFER_BYTES } from './udp-buffers.ts'
 
 /** Reference defaults (hp-svc-facs-net). */
 export const DEFAULT_TIMEOUT_MS = 30_000
@@ -60,6 +61,12 @@ export interface RpcNodeOptions {
   autoRetryDelay?: number
   /** Largest request or reply body, in bytes; capped to what the transport can carry (~16 MiB). */
   maxPayloadBytes?: number
+  /**
+   * UDP receive buffer of each socket (falsy → 4 MiB, capped by the kernel's
+   * net.core.rmem_max). Large enough that a burst of replies from every rack at once is not
+   * dropped by the kernel.
+   */
+  udpReceiveBufferBytes?: number
   logger?: Logger
 }
 
@@ -201,7 +208,8 @@ export class RpcNode {
       const rpcSeed = await this.#seeds.getSeed(SEED_RPC)
       this.#dhtKeyPair = HyperDHT.keyPair(dhtSeed)
       this.#rpcKeyPair = HyperDHT.keyPair(rpcSeed)
-      this.#dht = new HyperDHT({ ...this.#options.dhtOpts, keyPair: this.#dhtKeyPair })
+      const udx = createUdx(positive(this.#options.udpReceiveBufferBytes) ?? DEFAULT_UDP_RECEIVE_BUFFER_BYTES)
+      this.#dht = new HyperDHT({ ...this.#options.dhtOpts, keyPair: this.#dhtKeyPair, udx })
       this.#rpc = new HyperswarmRPC({ dht: this.#dht, keyPair: this.#rpcKeyPair, poolLinger: this.#poolLinger })
     } catch (error) {
       await this.#release()

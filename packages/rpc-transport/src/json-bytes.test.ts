@@ -1,0 +1,61 @@
+import fc from 'fast-check'
+import { describe, expect, it } from 'vitest'
+import { parseJsonBytes } from './json-bytes.ts'
+
+/** Tiny pieces, so every body takes the cutting path. */
+const tiny = { thresholdBytes: 0, pieceBytes: 8 }
+
+function outcome(parse: () => unknown): { value: unknown } | { error: string } {
+  try {
+    return { value: parse() }
+  } catch (error) {
+    return { error: String(error) }
+  }
+}
+
+const sameAsJsonParse = (text: string) => {
+  const bytes = Buffer.from(text)
+  expect(outcome(() => parseJsonBytes(bytes, tiny))).toEqual(outcome(() => JSON.parse(text)))
+}
+
+describe('parseJsonBytes', () => {
+  it('equals JSON.parse on any JSON text, arrays cut into pieces', () => {
+    const arrays = fc.array(fc.jsonValue({ maxDepth: 3 }), { maxLength: 30 })
+    fc.assert(
+      fc.property(fc.oneof(arrays, fc.jsonValue()), fc.constantFrom('', ' ', '\n\t '), (value, space) => {
+        sameAsJsonParse(`${space}${JSON.stringify(value, null, space.length ? 1 : 0)}${space}`)
+      }),
+      { numRuns: 500 },
+    )
+  })
+
+  it('throws what JSON.parse throws on broken or trailing input', () => {
+    const texts = fc
+      .array(fc.jsonValue({ maxDepth: 2 }), { minLength: 1, maxLength: 10 })
+      .map((value) => JSON.stringify(value))
+    fc.assert(
+      fc.property(texts, fc.nat(), fc.constantFrom(']', '}', ',', '"', '[', 'x', '\\'), (text, at, inserted) => {
+        const cut = at % (text.length + 1)
+        sameAsJsonParse(text.slice(0, cut) + inserted + text.slice(cut))
+        sameAsJsonParse(text.slice(0, cut))
+      }),
+      { numRuns: 500 },
+    )
+  })
+
+  it('keeps strings holding brackets, commas, quotes and multi-byte characters intact', () => {
+    sameAsJsonParse('["a,b", "[x]", "{\\"k\\":1}", "é,€,😀", {"s": "\\\\", "t": ["],"]}, [1, [2, 3]], "\\\\\\""]')
+    sameAsJsonParse('[{"__proto__": {"polluted": 1}}, {"a": 1, "a": 2}]')
+  })
+
+  it('refuses stray commas as JSON.parse does', () => {
+    for (const text of ['[,1]', '[1,]', '[1,,2]', '[ , ]', '[1,2],', '[1,2]]']) sameAsJsonParse(text)
+  })
+
+  it('parses a large rack reply with the default sizes', () => {
+    const records = Array.from({ length: 4000 }, (_, index) => ({ ts: index, name: `rack-${index}`, v: [index, null] }))
+    const bytes = Buffer.from(JSON.stringify(records))
+    expect(bytes.length).toBeGreaterThan(96 * 1024)
+    expect(parseJsonBytes(bytes)).toEqual(records)
+  })
+})
