@@ -5,7 +5,8 @@ import UDX from 'udx-native'
  * the ork's one socket at the same moment (50 racks × ~160 KiB for a day of tailLog); with
  * udx-native's 1 MiB the kernel drops datagrams and each stalled stream waits for UDX's
  * ~1 s retransmission timeout (measured: 50 such replies from another process took 1.1 s
- * in about one round of three, against 92–181 ms with 4 MiB). The kernel caps the request at net.core.rmem_max.
+ * in about one round of three, against 92–181 ms with 4 MiB). The kernel caps the size
+ * at net.core.rmem_max.
  */
 export const DEFAULT_UDP_RECEIVE_BUFFER_BYTES = 4 * 1024 * 1024
 
