@@ -75,6 +75,34 @@ describe('listThings', () => {
     expect(await rack.handle('getThingsCount', {})).toBe(150)
   })
 
+  it('answers queries naming their ids exactly as a scan of every thing does', async () => {
+    const rack = minerRack({ count: 40 })
+    const ids = ((await wire(rack, 'listThings', { fields: { id: 1 }, limit: 40 })) as Thing[]).map((thing) => thing.id)
+    const [first, second, third] = [ids[3], ids[17], ids[30]] as string[]
+    const queries: Record<string, unknown>[] = [
+      { id: second },
+      { id: { $eq: first } },
+      { id: 'no-such-thing' },
+      // Out of rack order, a duplicate and an unknown id: the reply keeps rack order, once each.
+      { id: { $in: [third, first, 'no-such-thing', second, first] } },
+      { id: { $in: [first, second] }, code: { $ne: 'AM-S19XP-0004' } },
+      { id: { $in: [] } },
+    ]
+    for (const query of queries) {
+      // `$and` hides the id from the index: mingo scans every thing.
+      const scanned = await wire(rack, 'listThings', { query: { $and: [query] }, status: 1 })
+      expect(await wire(rack, 'listThings', { query, status: 1 })).toEqual(scanned)
+      expect(await rack.handle('getThingsCount', { query })).toBe((scanned as Thing[]).length)
+    }
+    const found = (await wire(rack, 'listThings', { query: { id: { $in: [third, first, second] } } })) as Thing[]
+    expect(found.map((thing) => thing.id)).toEqual([first, second, third])
+    // After a forget and a registration the rack order still holds.
+    await rack.handle('forgetThings', { query: { id: second } })
+    expect(await wire(rack, 'listThings', { query: { id: { $in: [third, second, first] } } })).toEqual(
+      await wire(rack, 'listThings', { query: { $and: [{ id: { $in: [third, second, first] } }] } }),
+    )
+  })
+
   it('projects before sorting, so a sort key outside `fields` leaves the order unchanged', async () => {
     const rack = minerRack()
     const things = (await wire(rack, 'listThings', { fields: { id: 1 }, sort: { code: -1 }, limit: 3 })) as Thing[]

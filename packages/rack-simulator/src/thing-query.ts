@@ -54,6 +54,28 @@ export function findDocuments(documents: Document[], query: unknown, fields: unk
   return cursor.all() as Document[]
 }
 
+/**
+ * The ids a query restricts things to, when it says so at its top level: `{id: 'x', …}`,
+ * `{id: {$eq: 'x'}, …}` or `{id: {$in: ['x', 'y']}, …}`, with string ids only. Top-level keys
+ * are ANDed and every thing id is a string, so no thing outside these ids can match: a rack
+ * may hand mingo only those things and get the same answer. `null` when the query does not
+ * restrict ids this way (the whole rack is scanned).
+ */
+export function queryIdCandidates(query: unknown): string[] | null {
+  if (!query || typeof query !== 'object' || Array.isArray(query) || !Object.hasOwn(query, 'id')) return null
+  const condition = (query as Document).id
+  if (typeof condition === 'string') return [condition]
+  if (!condition || typeof condition !== 'object' || Array.isArray(condition)) return null
+  const operators = Object.keys(condition)
+  if (operators.length !== 1) return null
+  const operand = (condition as Document)[operators[0] as string]
+  if (operators[0] === '$eq' && typeof operand === 'string') return [operand]
+  if (operators[0] === '$in' && Array.isArray(operand) && operand.every((id) => typeof id === 'string')) {
+    return operand as string[]
+  }
+  return null
+}
+
 /** Mingo projection only (the rack's `_projection`). */
 export function projectDocuments(documents: Document[], fields: unknown): Document[] {
   return findDocuments(documents, {}, fields)
