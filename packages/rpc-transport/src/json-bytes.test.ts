@@ -48,6 +48,21 @@ describe('parseJsonBytes', () => {
     sameAsJsonParse('[{"__proto__": {"polluted": 1}}, {"a": 1, "a": 2}]')
   })
 
+  it('cuts arrays of objects only where a piece parses: boundaries inside strings or nested arrays are skipped', () => {
+    sameAsJsonParse('[{"a":"},{"},{"b":[{"c":1},{"d":2},{"e":"},{"}]},{"f":3},{"g":{"h":[{},{}]}},{}]')
+    sameAsJsonParse('[{"a":"\\"},{\\""},{"b":1}]')
+    const objects = fc.array(fc.dictionary(fc.string({ maxLength: 4 }), fc.jsonValue({ maxDepth: 2 })), { maxLength: 20 })
+    fc.assert(
+      fc.property(objects, fc.integer({ min: 1, max: 64 }), (value, pieceBytes) => {
+        const text = JSON.stringify(value)
+        expect(outcome(() => parseJsonBytes(Buffer.from(text), { thresholdBytes: 0, pieceBytes }))).toEqual(
+          outcome(() => JSON.parse(text)),
+        )
+      }),
+      { numRuns: 500 },
+    )
+  })
+
   it('refuses stray commas as JSON.parse does', () => {
     for (const text of ['[,1]', '[1,]', '[1,,2]', '[ , ]', '[1,2],', '[1,2]]']) sameAsJsonParse(text)
   })
