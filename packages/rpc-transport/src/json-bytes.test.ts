@@ -51,7 +51,9 @@ describe('parseJsonBytes', () => {
   it('cuts arrays of objects only where a piece parses: boundaries inside strings or nested arrays are skipped', () => {
     sameAsJsonParse('[{"a":"},{"},{"b":[{"c":1},{"d":2},{"e":"},{"}]},{"f":3},{"g":{"h":[{},{}]}},{}]')
     sameAsJsonParse('[{"a":"\\"},{\\""},{"b":1}]')
-    const objects = fc.array(fc.dictionary(fc.string({ maxLength: 4 }), fc.jsonValue({ maxDepth: 2 })), { maxLength: 20 })
+    const objects = fc.array(fc.dictionary(fc.string({ maxLength: 4 }), fc.jsonValue({ maxDepth: 2 })), {
+      maxLength: 20,
+    })
     fc.assert(
       fc.property(objects, fc.integer({ min: 1, max: 64 }), (value, pieceBytes) => {
         const text = JSON.stringify(value)
