@@ -29,6 +29,9 @@ function lookup(thing: unknown, path: readonly string[]): unknown {
   return current
 }
 
+/** Equal runs tie under any collation; most runs of codes and ids are equal prefixes, so skip the collator. */
+const compareTexts = (a: string, b: string): number => (a === b ? 0 : collator.compare(a, b))
+
 function tokenise(value: unknown): Tokens {
   const texts = String(value).match(/\d+|\D+/g) ?? []
   return { texts, numbers: texts.map(Number) }
@@ -42,7 +45,7 @@ function compareTokens(a: Tokens, b: Tokens, order: number): number | null {
     const numberB = b.numbers[index] as number
     const difference =
       Number.isNaN(numberA) || Number.isNaN(numberB)
-        ? collator.compare(a.texts[index] as string, b.texts[index] as string)
+        ? compareTexts(a.texts[index] as string, b.texts[index] as string)
         : numberA - numberB
     if (difference !== 0) return difference * order
   }
