@@ -6,14 +6,38 @@
 import { readFileSync, writeFileSync } from 'node:fs'
 import { cpus } from 'node:os'
 import { dirname, join } from 'node:path'
+import { performance } from 'node:perf_hooks'
 import { fileURLToPath } from 'node:url'
 
 const benchmarksFile = join(dirname(fileURLToPath(import.meta.url)), '..', 'BENCHMARKS.md')
 
+/**
+ * Milliseconds (median of 9) to stringify and parse a fixed 1 MB JSON document of 5,000
+ * small objects. The project's VMs differ from day to day by up to 2× on the same code; this
+ * figure, printed with every section, says how fast the machine was when the section was written.
+ */
+export function machineSpeedCheck(): number {
+  const document = Array.from({ length: 5000 }, (_, index) => ({
+    id: `thing-${index}`,
+    code: `AM-S19XP-${String(index).padStart(4, '0')}`,
+    info: { container: `container-${index % 50}`, pos: `${index % 4}-${index % 10}` },
+    stats: { status: index % 7 === 0 ? 'sleeping' : 'mining', hashrate: 136_520_392.369 + index, power: 3010.5 },
+    tags: ['t-miner', `id-${index}`, `code-AM-S19XP-${index}`],
+  }))
+  const samples: number[] = []
+  for (let round = 0; round < 12; round++) {
+    const started = performance.now()
+    JSON.parse(JSON.stringify(document))
+    if (round >= 3) samples.push(performance.now() - started)
+  }
+  return percentile(samples, 50)
+}
+
 export function recordBenchmark(name: string, command: string, markdownBody: string): void {
   const start = `<!-- bench:${name} -->`
   const end = `<!-- /bench:${name} -->`
-  const machine = `${cpus().length} cores (${cpus()[0]?.model ?? 'unknown cpu'}), Node ${process.version}`
+  const speed = machineSpeedCheck().toFixed(1)
+  const machine = `${cpus().length} cores (${cpus()[0]?.model ?? 'unknown cpu'}), Node ${process.version}, speed check ${speed} ms`
   const section = `${start}\n\nCommand: \`${command}\` — run ${new Date().toISOString().slice(0, 10)} on ${machine}\n\n${markdownBody.trim()}\n\n${end}`
   let text = readFileSync(benchmarksFile, 'utf8')
   const from = text.indexOf(start)

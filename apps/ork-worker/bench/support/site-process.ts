@@ -1,15 +1,10 @@
 /**
- * Runs a benchmark's simulated racks in a child process. On a real site the racks are other
- * machines: sharing the ork's thread, 50 racks sending their replies at once fill the
- * receiving UDP socket before the same thread can drain it, the kernel drops datagrams and
- * every round waits about a second for retransmission — a cost of the test set-up, not of
- * the ork. In their own process the racks answer the way remote ones do (the second core
- * of the machine plays the rest of the site).
+ * Runs a benchmark's simulated racks in a child process (scripts/bench-child-process.ts says
+ * why): in their own process the racks answer the way remote ones do, the second core of the
+ * machine playing the rest of the site.
  */
-import { type ChildProcess, fork } from 'node:child_process'
-import { once } from 'node:events'
-import { fileURLToPath } from 'node:url'
 import type { RackRegistration, SimulatedSiteOptions } from '@ork/rack-simulator'
+import { forkBenchChild, isBenchChild, serveBenchChild } from '../../../../scripts/bench-child-process.ts'
 
 const CHILD_FLAG = 'ORK_BENCH_SITE_PROCESS'
 
@@ -22,45 +17,15 @@ export interface SiteProcess {
   close(): Promise<void>
 }
 
-type ChildReply = { registrations: RackRegistration[] } | { error: string }
-
 export async function startSiteProcess(options: SiteProcessOptions): Promise<SiteProcess> {
-  const child = fork(fileURLToPath(import.meta.url), [], {
-    // The parent runs under tsx; its loader flags let the child load TypeScript too.
-    execArgv: process.execArgv,
-    env: { ...process.env, [CHILD_FLAG]: '1' },
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  })
-  child.send(options)
-  const [reply] = (await once(child, 'message')) as [ChildReply]
-  if ('error' in reply) throw new Error(`simulated site failed to start: ${reply.error}`)
-  return { registrations: reply.registrations, close: () => stopChild(child) }
+  const child = await forkBenchChild<RackRegistration[]>(import.meta.url, CHILD_FLAG, options)
+  return { registrations: child.reply, close: child.close }
 }
 
-async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return
-  const exited = once(child, 'exit')
-  child.send('close')
-  await exited
-}
-
-async function runChild(): Promise<void> {
+if (isBenchChild(CHILD_FLAG)) {
   const { startSimulatedSite } = await import('@ork/rack-simulator')
-  // The parent gone (finished or crashed): the racks go with it.
-  process.once('disconnect', () => process.exit(0))
-  const [options] = (await once(process, 'message')) as [SiteProcessOptions]
-  try {
+  await serveBenchChild(async (options: SiteProcessOptions) => {
     const site = await startSimulatedSite(options)
-    process.on('message', async (message) => {
-      if (message !== 'close') return
-      await site.close()
-      process.exit(0)
-    })
-    process.send?.({ registrations: site.registrations })
-  } catch (error) {
-    process.send?.({ error: error instanceof Error ? error.message : String(error) })
-    process.exit(1)
-  }
+    return { reply: site.registrations, close: () => site.close() }
+  })
 }
-
-if (process.env[CHILD_FLAG] === '1') await runChild()
