@@ -1,6 +1,6 @@
 import fc from 'fast-check'
-import { describe, expect, it } from 'vitest'
-import { parseJsonBytes } from './json-bytes.ts'
+import { describe, expect, it, vi } from 'vitest'
+import { elementBoundary, parseJsonBytes } from './json-bytes.ts'
 
 /** Tiny pieces, so every body takes the cutting path. */
 const tiny = { thresholdBytes: 0, pieceBytes: 8 }
@@ -63,6 +63,37 @@ describe('parseJsonBytes', () => {
       }),
       { numRuns: 500 },
     )
+  })
+
+  it("cuts between the array's elements, not inside the arrays of objects they hold", () => {
+    // Like a listThings reply with status: every thing holds its pools, an array of objects.
+    const things = Array.from({ length: 3000 }, (_, index) => ({
+      id: `thing-${index}`,
+      pools: [
+        { url: 'stratum+tcp://a', user: `w${index}` },
+        { url: 'stratum+tcp://b', user: `w${index}` },
+      ],
+    }))
+    const bytes = Buffer.from(JSON.stringify(things))
+    const parse = vi.spyOn(JSON, 'parse')
+    try {
+      expect(parseJsonBytes(bytes)).toEqual(things)
+      // Pieces of about 64 KiB, none parsed in vain, and no whole-body parse.
+      expect(parse.mock.results.every((result) => result.type === 'return')).toBe(true)
+      expect(parse.mock.calls.length).toBeGreaterThan(1)
+      expect(parse.mock.calls.length).toBeLessThanOrEqual(Math.ceil(bytes.length / (64 * 1024)))
+    } finally {
+      parse.mockRestore()
+    }
+  })
+
+  it('takes the first key of the first element into the boundary when it is plain', () => {
+    const boundaryOf = (text: string) => elementBoundary(Buffer.from(text), 0).toString()
+    expect(boundaryOf('[{"id":1},{"id":2}]')).toBe('},{"id":')
+    expect(boundaryOf('[{"a\\"b":1}]')).toBe('},{')
+    expect(boundaryOf('[{}, {}]')).toBe('},{')
+    expect(boundaryOf('[1,2]')).toBe('},{')
+    expect(boundaryOf(`[{"${'k'.repeat(100)}":1}]`)).toBe('},{')
   })
 
   it('refuses stray commas as JSON.parse does', () => {

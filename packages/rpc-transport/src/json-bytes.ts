@@ -5,9 +5,11 @@
  * fresh memory; on the project's VM that costs about 1 ms per 160 KiB (≈0.01 ms below the
  * limit), more than the parse itself. A day of tailLog from 50 racks is 50 such replies. A
  * body that is a JSON array of objects is therefore cut into pieces of about a piece size
- * (64 KiB) at element boundaries (`},{`, found by the native `indexOf`, so the body is never
- * walked byte by byte in JavaScript), each piece parsed on its own as `[piece]`, and the
- * elements joined.
+ * (64 KiB) at element boundaries, found by the native `indexOf` so the body is never walked
+ * byte by byte in JavaScript, each piece parsed on its own as `[piece]`, and the elements
+ * joined. A boundary is `},{` followed by the first key of the array's first element
+ * (`},{"id":`): the elements of a rack reply share their first key, while the objects of arrays
+ * nested inside them (a miner's pools) start with other keys and so are rarely mistaken for it.
  *
  * Why that equals one parse: a piece that parses as `[piece]` is a non-empty list of values
  * separated by commas, so pieces joined by the commas between them form such a list too,
@@ -30,7 +32,9 @@ const DEFAULT_SIZES: PieceSizes = { thresholdBytes: 96 * 1024, pieceBytes: 64 * 
 const OPEN_ARRAY = 0x5b // [
 const CLOSE_ARRAY = 0x5d // ]
 /** Between two objects of an array, as JSON.stringify writes it. */
-const ELEMENT_BOUNDARY = Buffer.from('},{')
+const OBJECT_BOUNDARY = '},{'
+/** A first key longer than this, or holding an escape, is not used in the boundary. */
+const MAX_KEY_BYTES = 64
 /** Failed pieces tolerated before parsing whole (each costs a parse of its bytes). */
 const MAX_MISSES = 8
 
@@ -52,14 +56,15 @@ function parseArrayInPieces(bytes: Buffer, pieceBytes: number): unknown[] | null
   let close = bytes.length - 1
   while (close > open && isWhitespace(bytes[close])) close--
   if (bytes[open] !== OPEN_ARRAY || bytes[close] !== CLOSE_ARRAY || close === open) return null
+  const boundary = elementBoundary(bytes, open)
   const elements: unknown[] = []
   let misses = 0
   let pieceStart = open + 1
   let searchFrom = pieceStart + pieceBytes
   for (;;) {
-    const boundary = searchFrom < close ? bytes.indexOf(ELEMENT_BOUNDARY, searchFrom) : -1
+    const found = searchFrom < close ? bytes.indexOf(boundary, searchFrom) : -1
     // The piece ends at the boundary's comma, or at the closing bracket.
-    const end = boundary !== -1 && boundary < close ? boundary + 1 : close
+    const end = found !== -1 && found < close ? found + 1 : close
     if (appendPiece(bytes, pieceStart, end, elements)) {
       if (end === close) return elements
       pieceStart = end + 1
@@ -69,6 +74,21 @@ function parseArrayInPieces(bytes: Buffer, pieceBytes: number): unknown[] | null
       searchFrom = end + 1
     }
   }
+}
+
+/**
+ * The bytes that separate two elements: `},{"<first key>":` when the array opens with an object
+ * whose first key is plain, else `},{`. Any choice keeps the result exact; a closer one misses less.
+ */
+export function elementBoundary(bytes: Buffer, open: number): Buffer {
+  const keyStart = open + 3
+  if (bytes[open + 1] !== 0x7b || bytes[open + 2] !== 0x22) return Buffer.from(OBJECT_BOUNDARY)
+  const keyEnd = bytes.indexOf(0x22, keyStart)
+  const key = keyEnd === -1 ? null : bytes.subarray(keyStart, keyEnd)
+  if (!key || key.length > MAX_KEY_BYTES || key.includes(0x5c) || bytes[keyEnd + 1] !== 0x3a) {
+    return Buffer.from(OBJECT_BOUNDARY)
+  }
+  return Buffer.concat([Buffer.from(`${OBJECT_BOUNDARY}"`), key, Buffer.from('":')])
 }
 
 function appendPiece(bytes: Buffer, start: number, end: number, elements: unknown[]): boolean {
