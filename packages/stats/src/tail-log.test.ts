@@ -81,6 +81,42 @@ describe('tail-log core: worked example of ork-behaviour.md 4.7', () => {
     expect(rows.map((row) => row.ts)).toEqual([10, 20, 30])
   })
 
+  it('groups by String(ts): values of different types with the same text share a group', () => {
+    let calls = 0
+    const shifting = { toString: () => `t${calls++ % 2}` }
+    const items = [
+      { ts: 1, n: 1 },
+      { ts: '1', n: 2 },
+      { ts: 0, n: 3 },
+      { ts: -0, n: 4 },
+      { ts: Number.NaN, n: 5 },
+      { ts: 'NaN', n: 6 },
+      { n: 7 },
+      { ts: 'undefined', n: 8 },
+      { ts: null, n: 9 },
+      { ts: 'null', n: 10 },
+      { ts: true, n: 11 },
+      { ts: 1, n: 12 },
+      { ts: shifting, n: 13 },
+      { ts: shifting, n: 14 },
+    ]
+    const groups = groupTailLogItems(items)
+    const members = Object.fromEntries(
+      groups.map((group) => [group.key, group.items.map((item) => (item as { n: number }).n)]),
+    )
+    expect(members).toEqual({
+      '0': [3, 4],
+      '1': [1, 2, 12],
+      NaN: [5, 6],
+      undefined: [7, 8],
+      null: [9, 10],
+      true: [11],
+      // An object's String() is asked again for every item, as upstream.
+      t0: [13],
+      t1: [14],
+    })
+  })
+
   it('FIX Q55: null items are ignored; primitives group under "undefined"', () => {
     const groups = groupTailLogItems([null, 5, undefined, { ts: 1 }, 'x'])
     expect(groups).toEqual([

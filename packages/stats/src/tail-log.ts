@@ -131,17 +131,26 @@ export function groupTailLogItems(
   aggrTimes?: readonly AggrTimeRange[] | null,
 ): TailLogGroup[] {
   const byKey: Record<string, unknown[]> = Object.create(null)
+  // Every rack sends the same few hundred `ts` values: each is turned into its key once (a
+  // number-to-string conversion per item was most of the grouping time). Objects, whose
+  // String() could differ from call to call, are converted every time as upstream does.
+  const membersOfTs = new Map<unknown, unknown[]>()
   const ranges = aggrTimes?.length ? aggrTimes : null
   const copyPerGroup = ranges !== null && ranges.length > 1
   for (const item of items) {
     if (item === null || item === undefined) continue
     const ts = (item as JsValue).ts
     if (ranges === null) {
-      const key = String(ts)
-      let members = byKey[key]
+      const primitive = ts === null || (typeof ts !== 'object' && typeof ts !== 'function')
+      let members = primitive ? membersOfTs.get(ts) : undefined
       if (members === undefined) {
-        members = []
-        byKey[key] = members
+        const key = String(ts)
+        members = byKey[key]
+        if (members === undefined) {
+          members = []
+          byKey[key] = members
+        }
+        if (primitive) membersOfTs.set(ts, members)
       }
       members.push(item)
       continue
