@@ -344,7 +344,18 @@ describe('write path', () => {
     await expect(
       rack.handle('editThingComment', { thingId, id: comment?.id, comment: 'x', user: 'b' }),
     ).rejects.toThrow('ERR_COMMENT_ACCESS_DENIED')
+    // Each change moves the read stamp, so the wire layer's cached listThings replies show it.
+    let stamp = rack.readStamp()
+    const expectNewStamp = () => {
+      expect(rack.readStamp()).not.toBe(stamp)
+      stamp = rack.readStamp()
+    }
+    expect(await rack.handle('editThingComment', { thingId, id: comment?.id, comment: 'x', user: 'a' })).toBe(1)
+    expectNewStamp()
     expect(await rack.handle('deleteThingComment', { thingId, id: comment?.id, user: 'a' })).toBe(1)
+    expectNewStamp()
+    expect(await rack.handle('saveThingComment', { thingId, comment: 'again', user: 'a' })).toBe(1)
+    expectNewStamp()
     await expect(rack.handle('saveThingComment', { thingId: 'ghost' })).rejects.toThrow('ERR_THING_NOTFOUND')
   })
 })

@@ -669,6 +669,7 @@ export class RackModel implements TailLogSource {
         user: request.user,
         ...(request.pos ? { pos: request.pos } : {}),
       })
+      this.changed()
       return 1
     }
     const index = request.id
@@ -681,6 +682,7 @@ export class RackModel implements TailLogSource {
     if (entry.user !== request.user) throw new OrkError('ERR_COMMENT_ACCESS_DENIED')
     if (method === 'editThingComment') entry.comment = request.comment
     else thing.comments.splice(index, 1)
+    this.changed()
     return 1
   }
 
