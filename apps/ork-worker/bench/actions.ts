@@ -38,7 +38,7 @@ const site = await startSiteProcess({
 const ork = await startOrk({
   cluster: 'bench-actions',
   env: 'production',
-  serviceRoot: root,
+  root,
   config: loadWorkerConfig(root, 'production'),
   dhtOpts: testnet.dhtOpts,
   logger: silentLogger,

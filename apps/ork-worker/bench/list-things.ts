@@ -41,7 +41,7 @@ const site = await startSiteProcess({
 const ork = await startOrk({
   cluster: 'bench',
   env: 'production',
-  serviceRoot: root,
+  root,
   dhtOpts: testnet.dhtOpts,
   logger: silentLogger,
 })

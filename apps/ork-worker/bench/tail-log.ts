@@ -47,7 +47,7 @@ const config = loadWorkerConfig(root, 'production')
 const ork = await startOrk({
   cluster: 'bench',
   env: 'production',
-  serviceRoot: root,
+  root,
   dhtOpts: testnet.dhtOpts,
   logger: silentLogger,
   config,

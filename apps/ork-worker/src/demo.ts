@@ -101,7 +101,7 @@ async function main(): Promise<void> {
     ork = await startOrk({
       cluster: CLUSTER,
       env: 'production',
-      serviceRoot: root,
+      root,
       dhtOpts: testnet.dhtOpts,
       logger: logger.child('ork'),
       drainTimeoutMs: 2_000,

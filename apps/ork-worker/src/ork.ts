@@ -27,13 +27,15 @@ export interface StartOrkOptions {
   cluster: string
   /** `--env`: selects `config/<env>.<name>.json` files. */
   env: Environment
-  /** Where `config/` and `status/` live (`--serviceRoot`). */
-  serviceRoot: string
-  /** Where `store/` lives: the reference uses the working directory. Defaults to `serviceRoot`. */
+  /** The service root: where `config/` and `status/` live (the CLI's `--serviceRoot`). Required. */
+  root?: string
+  /** Another name for `root`, after the CLI flag; `root` wins when both are given. */
+  serviceRoot?: string
+  /** Where `store/` lives: the reference uses the working directory. Defaults to `root`. */
   storeRoot?: string
   /** DHT options that override `config/facs/net.config.json` `r0.dhtOpts` (tests, demo). */
   dhtOpts?: Record<string, unknown>
-  /** An already loaded config; read from `serviceRoot` when omitted. */
+  /** An already loaded config; read from `root` when omitted. */
   config?: WorkerConfig
   logger?: Logger
   /** Longest wait for in-flight requests when closing, in ms (default 10000). */
@@ -63,7 +65,11 @@ export interface OrkHandle {
 export async function startOrk(options: StartOrkOptions): Promise<OrkHandle> {
   const prefix = `${ORK_WTYPE}-${options.cluster}`
   const logger = options.logger ?? createLogger('ork:worker')
-  const serviceRoot = resolve(options.serviceRoot)
+  const rootOption = options.root ?? options.serviceRoot
+  if (typeof rootOption !== 'string' || rootOption === '') {
+    throw new TypeError('startOrk: `root`, the service root directory (config/, status/), is required')
+  }
+  const serviceRoot = resolve(rootOption)
   const storeRoot = resolve(options.storeRoot ?? serviceRoot)
   const config = options.config ?? loadWorkerConfig(serviceRoot, options.env)
 

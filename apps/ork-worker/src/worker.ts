@@ -24,7 +24,7 @@ async function main(): Promise<void> {
   const ork: OrkHandle = await startOrk({
     cluster: args.cluster,
     env: args.env,
-    serviceRoot: args.serviceRoot ?? process.cwd(),
+    root: args.serviceRoot ?? process.cwd(),
     storeRoot: process.cwd(),
     logger,
   })

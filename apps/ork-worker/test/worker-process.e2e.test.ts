@@ -1,10 +1,12 @@
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process'
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { silentLogger } from '@ork/logger'
 import { RpcNode } from '@ork/rpc-transport'
 import { createLoopbackTestnet, type LoopbackTestnet } from '@ork/rpc-transport/testing'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { startOrk } from '../src/ork.ts'
 import { createServiceRoot } from './support/harness.ts'
 
 const workerScript = join(import.meta.dirname, '..', 'dist', 'worker.js')
@@ -34,10 +36,10 @@ function runWorker(
   return { child, exited }
 }
 
-async function startWorker(): Promise<RunningWorker> {
+async function startWorker(cluster = 'proc-1', cwd = root): Promise<RunningWorker> {
   const { child, exited } = runWorker(
-    ['--wtype', 'wrk-ork-proc-aggr', '--env', 'production', '--cluster', 'proc-1', '--serviceRoot', root],
-    root,
+    ['--wtype', 'wrk-ork-proc-aggr', '--env', 'production', '--cluster', cluster, '--serviceRoot', root],
+    cwd,
   )
   const keys = await new Promise<RunningWorker['keys']>((resolve, reject) => {
     let stdout = ''
@@ -86,28 +88,60 @@ describe('the worker process', () => {
     }
   })
 
+  it('keeps config/ and status/ under --serviceRoot and store/ under the working directory', async () => {
+    const workingDirectory = mkdtempSync(join(tmpdir(), 'ork-cwd-'))
+    try {
+      const worker = await startWorker('split-roots', workingDirectory)
+      const status = JSON.parse(readFileSync(join(root, 'status/wrk-ork-proc-aggr-split-roots.json'), 'utf8'))
+      expect(status).toEqual(worker.keys)
+      expect(existsSync(join(workingDirectory, 'store', 'split-roots-db'))).toBe(true)
+      expect(existsSync(join(root, 'store', 'split-roots-db'))).toBe(false)
+      expect(existsSync(join(workingDirectory, 'status'))).toBe(false)
+      worker.child.kill('SIGINT')
+      expect((await worker.exited).code).toBe(0)
+    } finally {
+      rmSync(workingDirectory, { recursive: true, force: true })
+    }
+  })
+
   it('writes its status file, and on SIGTERM finishes what it acknowledged and exits 0', async () => {
     const worker = await startWorker()
     const status = JSON.parse(readFileSync(join(root, 'status/wrk-ork-proc-aggr-proc-1.json'), 'utf8'))
     expect(status).toEqual(worker.keys)
     expect(existsSync(join(root, 'store', 'proc-1-db'))).toBe(true)
 
-    // A burst of writes, with SIGTERM sent while they are arriving.
+    // Eight writers register racks back to back; SIGTERM arrives once 20 are acknowledged,
+    // with writes still in flight, and the writers go on until the ork stops answering.
+    await client.request(worker.keys.rpcPublicKey, 'ping', Buffer.from('{}'), { timeout: 10_000 })
     const acknowledged: string[] = []
-    const burst = Array.from({ length: 60 }, (_, index) => {
-      const id = `rack-${String(index).padStart(3, '0')}`
-      const registration = { id, type: 'miner-x', info: { rpcPublicKey: 'cd'.repeat(32) } }
-      return client
-        .request(worker.keys.rpcPublicKey, 'registerRack', registration, { timeout: 10_000 })
-        .then((reply) => {
+    const refusals: string[] = []
+    let next = 0
+    let signalled = false
+    const writer = async () => {
+      for (;;) {
+        const id = `rack-${String(next++).padStart(4, '0')}`
+        const registration = { id, type: 'miner-x', info: { rpcPublicKey: 'cd'.repeat(32) } }
+        try {
+          const reply = await client.request(worker.keys.rpcPublicKey, 'registerRack', registration, {
+            timeout: 5_000,
+          })
           if (reply === 1) acknowledged.push(id)
-        })
-        .catch(() => {})
-    })
-    setTimeout(() => worker.child.kill('SIGTERM'), 30)
-    await Promise.all(burst)
+          if (acknowledged.length >= 20 && !signalled) {
+            signalled = true
+            worker.child.kill('SIGTERM')
+          }
+        } catch (error) {
+          refusals.push((error as Error).message)
+          return
+        }
+      }
+    }
+    await Promise.all(Array.from({ length: 8 }, writer))
     const { code } = await worker.exited
     expect(code).toBe(0)
+    expect(signalled).toBe(true)
+    expect(acknowledged.length).toBeGreaterThanOrEqual(20)
+    expect(refusals).toHaveLength(8)
 
     // Every acknowledged registration survived the shutdown.
     const restarted = await startWorker()
@@ -119,5 +153,17 @@ describe('the worker process', () => {
     expect(acknowledged.filter((id) => !stored.has(id))).toEqual([])
     restarted.child.kill('SIGINT')
     expect((await restarted.exited).code).toBe(0)
+  })
+})
+
+describe('embedding', () => {
+  it('startOrk takes the service root as `root` or `serviceRoot`, and says so when it is missing', async () => {
+    const options = { cluster: 'embedded', env: 'production' as const, dhtOpts: testnet.dhtOpts, logger: silentLogger }
+    await expect(startOrk(options)).rejects.toThrow('startOrk: `root`, the service root directory')
+    const byRoot = await startOrk({ ...options, root })
+    await byRoot.close()
+    const byAlias = await startOrk({ ...options, serviceRoot: root })
+    expect(byAlias.rpcPublicKey).toBe(byRoot.rpcPublicKey)
+    await byAlias.close()
   })
 })

@@ -73,7 +73,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const orkOptions = (overrides: Partial<StartOrkOptions> = {}): StartOrkOptions => ({
     cluster: 'test-cluster',
     env: 'production',
-    serviceRoot: root,
+    root,
     dhtOpts: testnet.dhtOpts,
     logger: silentLogger,
     drainTimeoutMs: 2_000,

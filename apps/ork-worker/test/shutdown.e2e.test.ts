@@ -1,0 +1,55 @@
+import { performance } from 'node:perf_hooks'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { type Harness, startHarness } from './support/harness.ts'
+
+let harness: Harness
+
+beforeAll(async () => {
+  harness = await startHarness({ racks: [{ type: 'miner-am-s19xp', count: 3 }] })
+})
+afterAll(async () => {
+  await harness?.close()
+})
+
+describe('closing the ork (what SIGTERM and SIGINT run)', () => {
+  it('finishes the requests in flight, refuses new ones with ERR_ORK_CLOSING, then closes', async () => {
+    const [rack] = harness.site.racks
+    rack!.setFaults({ delayMs: 800 })
+    try {
+      const inFlight = harness.call('listThings', { fields: { id: 1 } })
+      await sleep(250) // the request is now waiting on the slow rack
+      const started = performance.now()
+      const closing = harness.ork.close()
+      await expect(harness.call('listRacks', {})).rejects.toEqual(
+        expect.objectContaining({ message: '[HRPC_ERR]=ERR_ORK_CLOSING' }),
+      )
+      expect(await inFlight).toHaveLength(3)
+      await closing
+      expect(performance.now() - started).toBeGreaterThan(300)
+    } finally {
+      rack!.setFaults({})
+    }
+  })
+
+  it('waits for requests in flight no longer than drainTimeoutMs', async () => {
+    const ork = await harness.restartOrk({ drainTimeoutMs: 300 })
+    const [rack] = harness.site.racks
+    rack!.setFaults({ neverAnswer: ['listThings'] })
+    try {
+      const stuck = harness.call('listThings', {}).then(
+        () => 'answered',
+        () => 'failed',
+      )
+      await sleep(250)
+      const started = performance.now()
+      await ork.close()
+      const elapsed = performance.now() - started
+      expect(elapsed).toBeGreaterThanOrEqual(290)
+      expect(elapsed).toBeLessThan(5_000) // far below the rack's 10 s timeout
+      expect(await stuck).toBe('failed')
+    } finally {
+      rack!.setFaults({})
+    }
+  })
+})
