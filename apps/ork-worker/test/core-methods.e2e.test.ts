@@ -144,3 +144,126 @@ describe('config and settings', () => {
     await expect(harness.call('setGlobalConfig', {})).rejects.toEqual(remoteError('ERR_CONFIG_INVALID'))
   })
 })
+
+describe('success paths and failure policies, method by method', () => {
+  const minerRacks = () => harness.site.racks.filter((rack) => rack.type.startsWith('miner'))
+  /** Runs `check` with `failMethods` set on the first miner rack, then clears it. */
+  const withFailingRack = async (methods: string[], check: (rackId: string) => Promise<void>) => {
+    const rack = minerRacks()[0]!
+    rack.setFaults({ failMethods: methods })
+    try {
+      await check(rack.id)
+    } finally {
+      rack.setFaults({})
+    }
+  }
+
+  it('listThings refuses each wrong field with its own code, and code-running operators anywhere', async () => {
+    await expect(harness.call('listThings', { fields: 'id' })).rejects.toEqual(remoteError('ERR_FIELDS_INVALID'))
+    await expect(harness.call('listThings', { sort: 5 })).rejects.toEqual(remoteError('ERR_SORT_INVALID'))
+    await expect(harness.call('listThings', { offset: -1 })).rejects.toEqual(remoteError('ERR_OFFSET_INVALID'))
+    const code = { body: 'function () { return true }', args: [], lang: 'js' }
+    await expect(harness.call('listThings', { query: { $expr: { $function: code } } })).rejects.toEqual(
+      remoteError('ERR_QUERY_INVALID'),
+    )
+    await expect(
+      harness.call('getHistoricalLogs', { logType: 'alerts', sort: { ts: { $accumulator: code } } }),
+    ).rejects.toEqual(remoteError('ERR_QUERY_INVALID'))
+  })
+
+  it('getHistoricalLogs merges every rack in rack order, and mingo-sorts when asked', async () => {
+    const request = { logType: 'alerts', limit: 1000 }
+    const perRack = await Promise.all(
+      harness.site.registrations.map((registration) =>
+        harness.client.request(registration.info.rpcPublicKey, 'getHistoricalLogs', request, { timeout: 10_000 }),
+      ),
+    )
+    const inRackOrder = [...harness.site.registrations]
+      .map((registration, index) => ({ id: registration.id, logs: perRack[index] as unknown[] }))
+      .sort((left, right) => (left.id < right.id ? -1 : 1))
+      .flatMap((entry) => entry.logs)
+    expect(inRackOrder.length).toBeGreaterThan(0)
+    expect(await harness.call('getHistoricalLogs', request)).toEqual(inRackOrder)
+
+    const sorted = (await harness.call('getHistoricalLogs', { ...request, sort: { ts: -1 } })) as { ts: number }[]
+    const byTs = [...(inRackOrder as { ts: number }[])].sort((left, right) => right.ts - left.ts)
+    expect(sorted).toEqual(byTs)
+  })
+
+  it('forgetThings replies the sum of the racks (one each), and fails whole, double-prefixed, when a rack fails', async () => {
+    const before = ((await harness.call('listThings', { limit: 1000 })) as Thing[]).length
+    expect(await harness.call('forgetThings', { query: { id: 'no-such-thing' } })).toBe(harness.site.racks.length)
+    expect(((await harness.call('listThings', { limit: 1000 })) as Thing[]).length).toBe(before)
+    await withFailingRack(['forgetThings'], async () => {
+      await expect(harness.call('forgetThings', { query: { id: 'no-such-thing' } })).rejects.toEqual(
+        expect.objectContaining({ message: '[HRPC_ERR]=[HRPC_ERR]=ERR_SIMULATED_FAILURE' }),
+      )
+    })
+    await expect(harness.call('forgetThings', { query: 'all' })).rejects.toEqual(remoteError('ERR_QUERY_INVALID'))
+  })
+
+  it('edits and deletes a comment on its rack; a failing rack gives 0', async () => {
+    const rack = minerRacks()[1]!
+    const rackId = rack.id
+    const [first] = (await harness.client.request(
+      rack.rpcPublicKey,
+      'listThings',
+      { limit: 1, fields: { id: 1 } },
+      {
+        timeout: 10_000,
+      },
+    )) as Thing[]
+    const thingId = first!.id
+    const user = 'ops@example.com'
+    expect(await harness.call('saveThingComment', { rackId, thingId, comment: 'check PSU', user })).toBe(1)
+    const comments = async () =>
+      (
+        (await harness.call('listThings', { query: { id: thingId }, fields: { id: 1, comments: 1 } })) as {
+          comments: { id: string; comment: string }[]
+        }[]
+      )[0]!.comments
+    const [saved] = await comments()
+    expect(saved).toMatchObject({ comment: 'check PSU', user })
+    expect(
+      await harness.call('editThingComment', { rackId, thingId, id: saved!.id, comment: 'PSU swapped', user }),
+    ).toBe(1)
+    expect((await comments())[0]).toMatchObject({ id: saved!.id, comment: 'PSU swapped' })
+    // Only the author may delete (the rack refuses, the ork answers 0).
+    expect(await harness.call('deleteThingComment', { rackId, thingId, id: saved!.id, user: 'other' })).toBe(0)
+    expect(await harness.call('deleteThingComment', { rackId, thingId, id: saved!.id, user })).toBe(1)
+    expect(await comments()).toEqual([])
+    await expect(harness.call('deleteThingComment', { rackId, thingId: 7 })).rejects.toEqual(
+      remoteError('ERR_THING_ID_INVALID'),
+    )
+    await withFailingRack(['saveThingComment'], async (failingRackId) => {
+      expect(await harness.call('saveThingComment', { rackId: failingRackId, thingId, comment: 'x', user })).toBe(0)
+    })
+  })
+
+  it('rack settings failures are coded; config failures become {rackId, config: null} entries', async () => {
+    await withFailingRack(['getWrkSettings', 'saveWrkSettings', 'getWrkConf', 'getThingConf'], async (rackId) => {
+      await expect(harness.call('getWrkSettings', { rackId })).rejects.toEqual(remoteError('ERR_GET_SETTINGS_FAILED'))
+      await expect(harness.call('saveWrkSettings', { rackId, entries: { a: 1 } })).rejects.toEqual(
+        remoteError('ERR_SAVE_SETTINGS_FAILED'),
+      )
+      const wrkConf = (await harness.call('getWrkConf', { type: 'miner' })) as Record<string, unknown>[]
+      expect(wrkConf).toHaveLength(2)
+      expect(wrkConf).toContainEqual({ rackId, config: null })
+      const thingConf = (await harness.call('getThingConf', {
+        type: 'miner',
+        requestType: 'nextAvailableCode',
+      })) as Record<string, unknown>[]
+      expect(thingConf).toContainEqual({ rackId, config: null })
+      expect(thingConf.filter((entry) => 'requestValue' in entry)).toHaveLength(1)
+    })
+    expect(await harness.call('saveWrkSettings', { rackId: 'nope', entries: { a: 1 } })).toBe(0)
+  })
+
+  it('forgetRacks refuses ids that are not a list of strings', async () => {
+    await expect(harness.call('forgetRacks', { ids: 'miner-am-s19xp-rack-1' })).rejects.toEqual(
+      remoteError('ERR_IDS_INVALID'),
+    )
+    await expect(harness.call('forgetRacks', { ids: [1] })).rejects.toEqual(remoteError('ERR_IDS_INVALID'))
+    expect((await harness.call('listRacks', {})) as unknown[]).toHaveLength(harness.site.racks.length)
+  })
+})
