@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { isOrkError } from '@ork/errors'
 import { silentLogger } from '@ork/logger'
 import { RackFanOut, RackRegistry } from '@ork/rack-registry'
-import type { AggrStatsConfig, CrossThingConfig, TailLogRequest } from '@ork/stats'
+import { type AggrStatsConfig, type CrossThingConfig, projectRows, type TailLogRequest } from '@ork/stats'
 import Corestore from 'corestore'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { runTailLog, type TailLogDependencies } from '../src/tail-log/run-tail-log.ts'
@@ -170,5 +170,78 @@ describe('reference tailLog vectors through the worker', () => {
     expect(withNull.error).toBeUndefined()
     expect(withNull.value?.rows.length).toBeGreaterThan(0)
     expect(JSON.stringify(withNull.value?.rows)).toBe(JSON.stringify(reference.value?.rows))
+  })
+})
+
+describe('computing only the ops aggrFields names gives the rows of computing them all', () => {
+  // The example of spec 4.7: ops s = sum(hr), a = avg(v) over two racks.
+  const rackReplies: RackReply[] = [
+    {
+      rackId: 'miner-x-rack-1',
+      type: 'miner-x',
+      reply: [{ ts: 1000, hr: 10, v: 4 }, { ts: 2000, hr: 20, v: 6 }, { ts: 3000 }],
+    },
+    {
+      rackId: 'miner-x-rack-2',
+      type: 'miner-x',
+      reply: [
+        { ts: 1000, hr: 5 },
+        { ts: 3000, hr: 1 },
+      ],
+    },
+  ]
+  const vectorWith = (ops: Record<string, unknown>, aggrFields?: Record<string, unknown>): Vector => ({
+    name: 'pruning',
+    request: { type: 'miner', key: 'stat-5m', tag: 't-miner', ...(aggrFields ? { aggrFields } : {}) } as TailLogRequest,
+    aggrStats: { miner: { ops } } as unknown as AggrStatsConfig,
+    rackReplies,
+    sentToRacks: [],
+  })
+  /**
+   * What the reference does: every op of the spec (Step D), then the mingo projection by
+   * `aggrFields` with `ts`, `aggrTsRange`, `aggrCount` and `aggrIntervals` added (Steps A, G).
+   */
+  const everyOpThenProjected = async (ops: Record<string, unknown>, aggrFields: Record<string, unknown>) => {
+    const all = await run(vectorWith(ops))
+    if (all.error !== undefined) throw all.error
+    const projection: Record<string, unknown> = { ...aggrFields }
+    for (const key of ['ts', 'aggrTsRange', 'aggrCount', 'aggrIntervals']) projection[key] ||= 1
+    return { rows: projectRows(all.value?.rows ?? [], projection as never), warnings: all.warnings }
+  }
+  const sumAndAvg = { s: { op: 'sum', src: 'hr' }, a: { op: 'avg', src: 'v' } }
+
+  it('a projection that computes from an op (`$s`) still gets that op', async () => {
+    const aggrFields = { total: '$s', ts: 1 }
+    const { value, error } = await run(vectorWith(sumAndAvg, aggrFields))
+    expect(error).toBeUndefined()
+    expect(value?.rows.map((row) => (row as { total: number }).total)).toEqual([15, 20, 1])
+    expect(value?.rows).toEqual((await everyOpThenProjected(sumAndAvg, aggrFields)).rows)
+  })
+
+  it('an unnamed op that throws on the data still stops the aggregation (Q5)', async () => {
+    const ops = { ...sumAndAvg, counted: { op: 'alerts_group_cnt', src: 'hr' } }
+    const { value, warnings } = await run(vectorWith(ops, { s: 1 }))
+    const reference = await everyOpThenProjected(ops, { s: 1 })
+    expect(reference.rows).toEqual([])
+    expect(value?.rows).toEqual(reference.rows)
+    expect(warnings.filter((message) => message.includes('aggregation'))).toHaveLength(1)
+  })
+
+  it('an unnamed op with a malformed path or a filter that is not a function is still computed', async () => {
+    for (const broken of [
+      { op: 'sum', src: 'hr..v' },
+      { op: 'sum', src: 'hr', filter: { hr: 1 } },
+    ]) {
+      const ops = { ...sumAndAvg, broken }
+      const { value } = await run(vectorWith(ops, { s: 1 }))
+      expect(value?.rows).toEqual((await everyOpThenProjected(ops, { s: 1 })).rows)
+    }
+  })
+
+  it('plain inclusions give the same rows with or without the unnamed ops', async () => {
+    for (const aggrFields of [{ s: 1 }, { a: true, ts: 1 }, { s: 1, aggrCount: 1 }]) {
+      const { value } = await run(vectorWith(sumAndAvg, aggrFields))
+      expect(value?.rows).toEqual((await everyOpThenProjected(sumAndAvg, aggrFields)).rows)
+    }
   })
 })

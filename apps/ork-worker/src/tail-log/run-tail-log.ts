@@ -7,10 +7,10 @@ import {
   type CrossThingConfig,
   type CrossThingQuery,
   collectRackItems,
+  compilePath,
   computeTailLog,
   crossThingQuery,
   groupTailLogItems,
-  isOpName,
   type TailLogRequest,
   type TailLogSpec,
   tallyStats,
@@ -49,14 +49,45 @@ async function listThingsOnAllRacks(dependencies: TailLogDependencies, query: Cr
 /** Pruned op sets per spec `ops` object and projection, reused so @ork/stats keeps its compiled plans. */
 const prunedOps = new WeakMap<object, Map<string, TailLogSpec['ops']>>()
 
+/** Ops that cannot throw on JSON data, whatever it holds: leaving them out changes no other row value. */
+const NEVER_THROWING_OPS: ReadonlySet<unknown> = new Set([
+  'sum',
+  'avg',
+  'cnt',
+  'obj_concat',
+  'arr_concat',
+  'alerts_aggr',
+])
+
+/**
+ * Whether an op can be left uncomputed without changing what the reference returns: an op
+ * that never throws, reads a well-formed path, and has no `filter`/`group` (from a JSON
+ * config those are not functions and throw when called). Any other op stays, so that a
+ * broken spec or value still stops the aggregation where the reference's did (Q5), and
+ * ops that write into the items (`alerts_group_cnt`) still do.
+ */
+function canSkip(op: unknown): boolean {
+  if (op === null || typeof op !== 'object') return false
+  const { op: name, src, filter, group } = op as Record<string, unknown>
+  if (!NEVER_THROWING_OPS.has(name) || filter !== undefined || group !== undefined) return false
+  if (src === undefined || src === null || src === '') return true
+  if (typeof src !== 'string') return false
+  try {
+    compilePath(src)
+    return true
+  } catch {
+    return false
+  }
+}
+
 /**
  * The spec map to aggregate a request with: when `aggrFields` is a plain inclusion
- * projection, the final projection drops every op it does not name, so only the named
- * ops are computed (the miner spec has 72 ops, dashboards ask for about 15). Rows are
- * the same: kept ops keep their spec order, and ops with an unknown name are kept so that
- * a broken spec still stops the aggregation where the reference's did (Q5). Left as is
- * when cross-thing aggregation applies (its pipelines read unprojected ops) or when
- * `aggrFields` is empty or holds exclusions (mingo refuses those after aggregating, Q44).
+ * projection (every value `1` or `true`), the final projection drops every op it does not
+ * name, so only the named ops — and any op {@link canSkip} refuses — are computed (the miner
+ * spec has 72 ops, dashboards ask for about 15). Rows are the same: kept ops keep their spec
+ * order. Left as is when cross-thing aggregation applies (its pipelines read unprojected
+ * ops), when `aggrFields` is empty, holds exclusions (mingo refuses those after aggregating,
+ * Q44), or computes fields from ops (`{total: '$hashrate_sum'}`).
  */
 function specsFor(
   aggrStats: AggrStatsConfig | undefined,
@@ -67,7 +98,7 @@ function specsFor(
   if (!aggrStats || !request.type || typeof request.type !== 'string') return aggrStats
   if (!projection || typeof projection !== 'object') return aggrStats
   const paths = Object.keys(projection)
-  if (paths.length === 0 || paths.some((path) => !projection[path])) return aggrStats
+  if (paths.length === 0 || paths.some((path) => projection[path] !== 1 && projection[path] !== true)) return aggrStats
   if (request.applyAggrCrossthg && aggrCrossthg && Object.hasOwn(aggrCrossthg, request.type)) return aggrStats
   const baseType = request.type.split('-')[0] as string
   const spec = Object.hasOwn(aggrStats, baseType) ? aggrStats[baseType] : undefined
@@ -83,7 +114,7 @@ function specsFor(
     ops = {}
     for (const [name, op] of Object.entries(spec.ops)) {
       const named = paths.some((path) => path === name || path.startsWith(`${name}.`))
-      if (named || !isOpName((op as { op?: unknown })?.op)) ops[name] = op
+      if (named || !canSkip(op)) ops[name] = op
     }
     if (cache.size > 64) cache.clear()
     cache.set(signature, ops)
