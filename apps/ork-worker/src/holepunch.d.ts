@@ -43,3 +43,11 @@ declare module 'corestore' {
     get(options: { name: string } | Record<string, unknown>): unknown
   }
 }
+
+declare module 'rache' {
+  /** The entry cache Hypercore and Hyperbee share (`globalCache`): evicts at random past `maxSize`. */
+  export default class Rache {
+    constructor(options?: { maxSize?: number })
+    readonly globalSize: number
+  }
+}

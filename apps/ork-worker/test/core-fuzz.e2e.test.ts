@@ -1,3 +1,5 @@
+import { setFlagsFromString } from 'node:v8'
+import { runInNewContext } from 'node:vm'
 import { RemoteError } from '@ork/rpc-transport'
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -6,8 +8,11 @@ import { type Harness, startHarness } from './support/harness.ts'
 /**
  * Fuzzing of the issue-6 methods over the real transport: random JSON and mutations of
  * valid requests (wrong types, missing fields, deep nesting, huge strings, `__proto__`
- * keys). Each must get a reply or a coded error; the ork must keep serving.
+ * keys), 2,000 per method. Each must get a reply or a coded error; the ork must keep
+ * serving, and hold no more handles or memory afterwards than before.
  */
+
+const RUNS_PER_METHOD = 2_000
 
 const METHODS = [
   'registerRack',
@@ -67,7 +72,24 @@ const mutatedRequest = (valid: Record<string, unknown>) =>
       return copy
     })
 
+setFlagsFromString('--expose-gc')
+const collectGarbage = runInNewContext('gc') as () => void
+
+/** Heap in use after a full collection, in bytes. */
+const settledHeap = () => {
+  collectGarbage()
+  collectGarbage()
+  return process.memoryUsage().heapUsed
+}
+
 let harness: Harness
+let baseline: { handles: number; heap: number }
+
+/** Back to the site's own racks: a fuzzed registerRack may have added racks nobody serves. */
+async function restoreRacks() {
+  await harness.call('forgetRacks', { all: true })
+  for (const registration of harness.site.registrations) await harness.call('registerRack', registration)
+}
 
 beforeAll(async () => {
   harness = await startHarness({
@@ -76,6 +98,10 @@ beforeAll(async () => {
       { type: 'container-bd-d40', count: 1 },
     ],
   })
+  // Warm every method once, so connections and caches exist before the baseline.
+  for (const method of METHODS) await harness.call(method, VALID[method]).catch(() => {})
+  await restoreRacks()
+  baseline = { handles: process.getActiveResourcesInfo().length, heap: settledHeap() }
 })
 afterAll(async () => {
   await harness?.close()
@@ -83,7 +109,8 @@ afterAll(async () => {
 
 describe('fuzzing the issue-6 methods', () => {
   it.each(METHODS)('%s answers every random or mutated request with a result or a coded error', async (method) => {
-    const requests = fc.sample(fc.oneof(nastyValue, mutatedRequest(VALID[method])), { numRuns: 150, seed: 42 })
+    const seed = 42 + METHODS.indexOf(method)
+    const requests = fc.sample(fc.oneof(nastyValue, mutatedRequest(VALID[method])), { numRuns: RUNS_PER_METHOD, seed })
     for (const request of requests) {
       const outcome = await harness.call(method, request, 15_000).then(
         () => null,
@@ -102,5 +129,33 @@ describe('fuzzing the issue-6 methods', () => {
     }
     expect(({} as Record<string, unknown>).polluted).toBeUndefined()
     expect(await harness.call('getInstanceId')).toBe(harness.ork.instanceId)
+    await restoreRacks()
+  })
+
+  it('ping, echo and getInstanceId answer any bytes', async () => {
+    const payloads = fc.sample(fc.uint8Array({ maxLength: 4096 }), { numRuns: RUNS_PER_METHOD, seed: 7 })
+    for (const payload of payloads) {
+      const bytes = Buffer.from(payload)
+      for (const method of ['ping', 'echo'] as const) {
+        const reply = await harness.client.requestRaw(harness.ork.rpcPublicKey, method, bytes, { timeout: 15_000 })
+        expect(Buffer.from(reply).equals(bytes)).toBe(true)
+      }
+    }
+    // getInstanceId is a JSON method: any JSON gets the id, other bytes the framing code.
+    const instanceId = (payload: Buffer) =>
+      harness.client.requestRaw(harness.ork.rpcPublicKey, 'getInstanceId', payload, { timeout: 15_000 }).then(
+        (reply) => JSON.parse(Buffer.from(reply).toString()),
+        (error: Error) => error.message,
+      )
+    for (const value of fc.sample(nastyValue, { numRuns: 200, seed: 8 })) {
+      expect(await instanceId(Buffer.from(JSON.stringify(value) ?? 'null'))).toBe(harness.ork.instanceId)
+    }
+    expect(await instanceId(Buffer.from([0xff, 0]))).toBe('[HRPC_ERR]=ERR_FACS_NET_DATA_FORMAT')
+  })
+
+  it('leaves no handles or memory behind', () => {
+    // Timers and sockets come and go with requests; a leak would grow with the 36,000 above.
+    expect(process.getActiveResourcesInfo().length).toBeLessThanOrEqual(baseline.handles + 10)
+    expect(settledHeap() - baseline.heap).toBeLessThan(32 * 1024 * 1024)
   })
 })
