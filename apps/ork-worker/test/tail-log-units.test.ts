@@ -168,6 +168,21 @@ describe('tailLogCustomRangeAggr over stored days (hand-computed)', () => {
     ])
   })
 
+  it('reads a date-time without a zone as UTC, whatever the process time zone (FIX Q38)', async () => {
+    const request = { type: 'miner', startDate: '2024-01-31T00:30:00', endDate: '2024-01-31T23:30' }
+    const savedZone = process.env.TZ
+    try {
+      for (const zone of ['UTC', 'America/New_York', 'Asia/Tokyo']) {
+        process.env.TZ = zone
+        const [entry] = await customRangeAggr(context(), [request])
+        expect(entry?.data).toEqual({ s: 20, a: 0, aggrCount: 3, aggrIntervals: 2 })
+      }
+    } finally {
+      if (savedZone === undefined) delete process.env.TZ
+      else process.env.TZ = savedZone
+    }
+  })
+
   it('reports each key error in its own entry, in the reference order of checks', async () => {
     const entries = await customRangeAggr(context(), [
       { startDate: '2024-01-01' },

@@ -33,10 +33,13 @@ export interface CustomRangeContext {
 }
 
 const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/
+/** An ISO date-time without `Z` or an offset, which `Date` would read in the process time zone. */
+const LOCAL_DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?$/
 
 function parseDate(value: unknown, code: string): Date {
   if (!value) throw new OrkError(code)
-  const date = new Date(value as string | number)
+  // FIX Q38: a date-time without a zone is read as UTC, whatever the process time zone.
+  const date = new Date(typeof value === 'string' && LOCAL_DATE_TIME.test(value) ? `${value}Z` : (value as number))
   if (Number.isNaN(date.getTime())) throw new OrkError(code)
   return date
 }
