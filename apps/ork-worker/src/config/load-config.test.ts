@@ -1,4 +1,4 @@
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
@@ -61,6 +61,36 @@ describe('loadWorkerConfig', () => {
     expect(() => loadWorkerConfig(root, 'production')).toThrow(/^config\/base\.ork\.json: actionIntvlMs: /)
     writeFileSync(join(root, 'config/base.ork.json'), JSON.stringify({ actionIntvlMs: 50 }))
     expect(() => loadWorkerConfig(root, 'production')).toThrow(ConfigError)
+  })
+
+  it('refuses malformed optional configs, naming the file and the key', () => {
+    const cases: [string, unknown, RegExp][] = [
+      [
+        'global.config.json',
+        { aggrTailLogTimezones: [{ code: 'NY', timezone: 'America/Nowhere' }] },
+        /^config\/global\.config\.json: aggrTailLogTimezones\.0\.timezone: unknown IANA time zone "America\/Nowhere"/,
+      ],
+      [
+        'global.config.json',
+        { aggrTailLogTimezones: [{ code: 'X', offset: '1h' }] },
+        /^config\/global\.config\.json: aggrTailLogTimezones\.0\.offset: /,
+      ],
+      ['aggr.data.json', { aggrTailLogKeys: 'miner' }, /^config\/aggr\.data\.json: aggrTailLogKeys: /],
+      ['aggr.stats.json', { miner: { ops: 5 } }, /^config\/aggr\.stats\.json: miner\.ops: /],
+      ['aggr.crossthg.json', { miner: 'all' }, /^config\/aggr\.crossthg\.json: miner: /],
+    ]
+    for (const [file, content, message] of cases) {
+      const path = join(root, 'config', file)
+      const shipped = readFileSync(path, 'utf8')
+      writeFileSync(path, JSON.stringify(content))
+      expect(() => loadWorkerConfig(root, 'production'), file).toThrow(message)
+      writeFileSync(path, shipped)
+    }
+    writeFileSync(
+      join(root, 'config/global.config.json'),
+      JSON.stringify({ aggrTailLogTimezones: [{ code: 'NY', timezone: 'America/New_York' }] }),
+    )
+    expect(loadWorkerConfig(root, 'production').globalConfig?.aggrTailLogTimezones).toHaveLength(1)
   })
 
   it('reports a missing required file, a missing net section and broken JSON', () => {

@@ -46,8 +46,21 @@ export const netConfigSchema = z.looseObject({
 export const timezoneSchema = z.looseObject({
   code: z.string().min(1),
   offset: z.number().optional(),
-  timezone: z.string().optional(),
+  timezone: z
+    .string()
+    .refine(isIanaZone, { error: (issue) => `unknown IANA time zone "${String(issue.input)}"` })
+    .optional(),
 })
+
+/** Whether this runtime knows the zone (refused at start rather than skipped by every history run). */
+function isIanaZone(name: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: name })
+    return true
+  } catch {
+    return false
+  }
+}
 
 /** `config/global.config.json` → `conf.globalConfig` (optional). */
 export const globalConfigSchema = z.looseObject({
