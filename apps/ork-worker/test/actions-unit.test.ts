@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import type { FanOutResult, RackRecord } from '@ork/rack-registry'
+import type { CallOptions, FanOutResult, RackRecord } from '@ork/rack-registry'
 import Corestore from 'corestore'
 import { afterEach, describe, expect, it } from 'vitest'
 import { ActionCaller, RACK_ACTIONS, validateRackAction } from '../src/actions/action-caller.ts'
@@ -18,12 +18,16 @@ import { mayVote, type PushActionRequest } from '../src/actions/ork-actions.ts'
  */
 function fakeRacks(racks: RackRecord[], answer: (rack: RackRecord, method: string, payload: unknown) => unknown) {
   const requests: { rack: string; method: string; payload: unknown }[] = []
-  const call = async (rack: RackRecord, method: string, payload: unknown) => {
+  /** The `write` option of each request, in order. */
+  const writes: boolean[] = []
+  const call = async (rack: RackRecord, method: string, payload: unknown, options?: CallOptions) => {
     requests.push({ rack: rack.id, method, payload })
+    writes.push(options?.write === true)
     return answer(rack, method, payload)
   }
   return {
     requests,
+    writes,
     dependencies: {
       registry: { all: () => racks, get: (id: string) => racks.find((rack) => rack.id === id) },
       racks: {
@@ -87,6 +91,8 @@ describe('ActionCaller (reference action.caller tests)', () => {
     const targets = { rack1: { calls: [{ id: 'thing1' }, { id: 'thing2' }] } }
     await caller.callTargets('action', ['param1', 'param2'], targets)
     expect(fake.requests).toHaveLength(2)
+    // Executions are writes: a down rack's short probe deadline never applies to them.
+    expect(fake.writes).toEqual([true, true])
     expect(fake.requests[0]).toEqual({
       rack: 'rack1',
       method: 'queryThing',

@@ -23,6 +23,19 @@ export interface FanOutOptions {
   concurrency?: number
   /** Deadline of each rack's request in ms (default 10000); down racks get the probe deadline. */
   timeout?: number
+  /** The request changes the rack (see {@link CallOptions.write}). */
+  write?: boolean
+}
+
+/** Options of one rack's request. */
+export interface CallOptions {
+  /** Deadline in ms (default: the fan-out's timeout). */
+  timeout?: number
+  /**
+   * The request changes the rack: it always gets its full deadline, even when the rack is
+   * down. Cut short, a write the rack still carries out would be reported as failed.
+   */
+  write?: boolean
 }
 
 /** The payload sent to every rack, or a function building each rack's own payload. */
@@ -88,7 +101,7 @@ export class RackFanOut {
         limit(async (): Promise<FanOutResult<T>> => {
           try {
             const data = typeof payload === 'function' ? payload(rack) : payload
-            const value = (await this.call(rack, method, data, { timeout })) as T
+            const value = (await this.call(rack, method, data, { timeout, write: options.write === true })) as T
             return { rack, ok: true, value }
           } catch (error) {
             return { rack, ok: false, error: asError(error) }
@@ -102,11 +115,12 @@ export class RackFanOut {
    * Sends `method` to one rack (the ONE selection) and updates its health. Rejects with the
    * transport's error, or `ERR_RACK_INFO_RPC_PUBKEY_INVALID` for a stored rack without a key.
    */
-  async call(rack: RackRecord, method: string, payload: unknown, options: { timeout?: number } = {}): Promise<unknown> {
+  async call(rack: RackRecord, method: string, payload: unknown, options: CallOptions = {}): Promise<unknown> {
     const key = rack?.info?.rpcPublicKey
     if (typeof key !== 'string' || key.length === 0) throw new OrkError('ERR_RACK_INFO_RPC_PUBKEY_INVALID')
     const identity = { id: rack.id, rpcPublicKey: key }
-    const timeout = this.#health.deadlineFor(identity, options.timeout ?? this.#timeout)
+    const fullTimeout = options.timeout ?? this.#timeout
+    const timeout = options.write ? fullTimeout : this.#health.deadlineFor(identity, fullTimeout)
     try {
       const value = await this.#transport.request(key, method, payload, { timeout })
       this.#health.recordAnswer(identity)

@@ -1,4 +1,5 @@
 export {
+  type CallOptions,
   DEFAULT_FAN_OUT_CONCURRENCY,
   DEFAULT_FAN_OUT_TIMEOUT,
   type FanOutOptions,

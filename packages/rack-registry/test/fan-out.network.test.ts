@@ -134,6 +134,14 @@ describe('fan-out over a loopback testnet', () => {
       expect(!result.ok && result.error.message).toBe(`TIMEOUT_EXCEEDED: timeout of ${PROBE_TIMEOUT}ms exceeded`)
     }
 
+    // A write to a down rack keeps its full deadline: cut short, a write the rack still
+    // carries out would be reported as failed.
+    const [silentRack] = racks.filter((rack) => rack.id === silentRackIds[0])
+    const writeStarted = performance.now()
+    const [write] = await fanOut.fanOut([silentRack as RackRecord], 'listThings', {}, { write: true })
+    expect(performance.now() - writeStarted).toBeGreaterThanOrEqual(TIMEOUT - 50)
+    expect(write && !write.ok && write.error.message).toBe(`TIMEOUT_EXCEEDED: timeout of ${TIMEOUT}ms exceeded`)
+
     // A down rack that answers again comes back by itself.
     silent = false
     const recovered = await fanOut.fanOut(racks, 'listThings', {})

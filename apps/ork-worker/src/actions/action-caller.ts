@@ -1,7 +1,7 @@
 import { hasWritePermission } from '@ork/action-approver'
 import { OrkError } from '@ork/errors'
 import { type Logger, silentLogger } from '@ork/logger'
-import { baseTypeOf, type FanOutResult, matchesTypeFamily, type RackRecord } from '@ork/rack-registry'
+import { baseTypeOf, type CallOptions, type FanOutResult, matchesTypeFamily, type RackRecord } from '@ork/rack-registry'
 import { Query } from 'mingo'
 import pLimit from 'p-limit'
 import { assertSafeQuery } from '../things/query-guard.ts'
@@ -53,7 +53,7 @@ export interface ActionCallerDependencies {
       payload: (rack: RackRecord) => unknown,
       options: { concurrency?: number; timeout?: number },
     ): Promise<FanOutResult[]>
-    call(rack: RackRecord, method: string, payload: unknown, options: { timeout?: number }): Promise<unknown>
+    call(rack: RackRecord, method: string, payload: unknown, options: CallOptions): Promise<unknown>
   }
   /** Execution calls run at a time (`ork.callTargetsLimit`, default 50). */
   callTargetsLimit?: number
@@ -257,6 +257,6 @@ export class ActionCaller {
         method = 'queryThing'
         payload = { id: call.id, method: action, params }
     }
-    return this.#dependencies.racks.call(rack, method, payload, { timeout: EXECUTION_CALL_TIMEOUT_MS })
+    return this.#dependencies.racks.call(rack, method, payload, { timeout: EXECUTION_CALL_TIMEOUT_MS, write: true })
   }
 }

@@ -78,7 +78,7 @@ export const saveWrkSettings = (context: OrkContext) =>
       const rack = context.registry.get(request.rackId)
       if (!rack) return 0
       try {
-        return await context.racks.call(rack, 'saveWrkSettings', request)
+        return await context.racks.call(rack, 'saveWrkSettings', request, { write: true })
       } catch (error) {
         context.logger.warn('rack request failed', { method: 'saveWrkSettings', rackId: rack.id, error })
         throw new OrkError('ERR_SAVE_SETTINGS_FAILED', { rackId: rack.id }, { cause: error })

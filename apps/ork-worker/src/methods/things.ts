@@ -107,7 +107,7 @@ export const forgetThings = (context: OrkContext) =>
     request: requestObject({ query: thingsQueryShape.query, all: flag }, 'ERR_QUERY_INVALID'),
     handle: async (request) => {
       assertSafeQuery(request.query)
-      const results = await context.racks.fanOut(context.registry.all(), 'forgetThings', request)
+      const results = await context.racks.fanOut(context.registry.all(), 'forgetThings', request, { write: true })
       let total: unknown = 0
       for (const result of results) {
         if (!result.ok) {
@@ -138,7 +138,7 @@ const thingComment = (name: 'saveThingComment' | 'editThingComment' | 'deleteThi
       const rack = context.registry.get(request.rackId)
       if (!rack) return 0
       try {
-        return await context.racks.call(rack, name, request)
+        return await context.racks.call(rack, name, request, { write: true })
       } catch (error) {
         context.logger.warn('rack request failed', { method: name, rackId: rack.id, error })
         return 0
