@@ -265,6 +265,58 @@ describe('tailLog numbers', () => {
     ])
   })
 
+  it('tailLogMulti asks for 5 keys at a time', async () => {
+    let inFlight = 0
+    let peak = 0
+    const node = await harness.newClient()
+    node.respond('tailLog', async () => {
+      inFlight++
+      peak = Math.max(peak, inFlight)
+      await new Promise((resolve) => setTimeout(resolve, 300))
+      inFlight--
+      return [{ ts: 1000, hr: 1 }]
+    })
+    await node.listen()
+    const rack = { id: 'slow-rack', type: 'miner-slow', info: { rpcPublicKey: node.rpcPublicKey.toString('hex') } }
+    await harness.call('registerRack', rack)
+    try {
+      const keys = Array.from({ length: 8 }, (_, index) => ({ type: 'miner-slow', key: 'stat-5m', tag: `t-${index}` }))
+      const rows = (await harness.call('tailLogMulti', { keys, aggrFields: { s: 1 } })) as { s: number }[][]
+      expect(rows.map((keyRows) => keyRows.map((row) => row.s))).toEqual(keys.map(() => [1]))
+      expect(peak).toBe(5)
+    } finally {
+      await harness.call('forgetRacks', { ids: [rack.id] })
+    }
+  })
+
+  it('getWrkExtData over two racks: string ts, every op, groups as the reference orders them, no sort', async () => {
+    // Real timestamps are not array indices: their groups keep the order they were first met
+    // (a later ts first here); small integer ts would come first, ascending (Q55 COPY).
+    const later = 1_730_419_500_000
+    const earlier = 1_730_419_200_000
+    const replies = {
+      'ext-rack-1': [
+        { ts: later, hr: 1 },
+        { ts: earlier, hr: 2, v: 4 },
+      ],
+      'ext-rack-2': [{ ts: earlier, hr: 3 }, { hr: 5 }, { ts: 7, hr: 1 }],
+    }
+    const ids = Object.keys(replies)
+    for (const [id, reply] of Object.entries(replies)) {
+      await startFixedRack(id, 'miner-ext', { getWrkExtData: reply })
+    }
+    try {
+      expect(await harness.call('getWrkExtData', { type: 'miner-ext' })).toEqual([
+        { ts: '7', s: 1, a: 0, al: {}, c: {} },
+        { ts: String(later), s: 1, a: 0, al: {}, c: {} },
+        { ts: String(earlier), s: 5, a: 2, al: {}, c: {} },
+        { ts: 'undefined', s: 5, a: 0, al: {}, c: {} },
+      ])
+    } finally {
+      await harness.call('forgetRacks', { ids })
+    }
+  })
+
   it('getWrkExtData: rows per ts with a string ts, unsorted; raw replies when the base type has no spec', async () => {
     const rows = (await harness.call('getWrkExtData', { type: 'minerpool' })) as Record<string, unknown>[]
     expect(rows).toHaveLength(1)
