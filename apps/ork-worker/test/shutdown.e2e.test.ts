@@ -34,6 +34,8 @@ describe('closing the ork (what SIGTERM and SIGINT run)', () => {
 
   it('waits for requests in flight no longer than drainTimeoutMs', async () => {
     const ork = await harness.restartOrk({ drainTimeoutMs: 300 })
+    // Connected before the request that gets stuck, so that it reaches the ork at once.
+    expect(await harness.call('getInstanceId')).toBe(ork.instanceId)
     const [rack] = harness.site.racks
     rack!.setFaults({ neverAnswer: ['listThings'] })
     try {
