@@ -34,6 +34,32 @@ describe('classifyRackFailure', () => {
 })
 
 describe('RackHealth', () => {
+  it('gives a down rack its full deadline once every fullDeadlineEvery, so a slow rack can come back', () => {
+    let now = 0
+    const health = new RackHealth({
+      downAfterFailures: 1,
+      probeTimeout: 500,
+      fullDeadlineEvery: 30_000,
+      now: () => now,
+    })
+    health.recordFailure(rack, transportError('TIMEOUT_EXCEEDED'))
+    expect(health.isDown(rack)).toBe(true)
+    now = 29_999
+    expect(health.deadlineFor(rack, 10_000)).toBe(500)
+    now = 30_000
+    expect(health.deadlineFor(rack, 10_000)).toBe(10_000)
+    expect(health.deadlineFor(rack, 10_000)).toBe(500)
+    now = 59_999
+    expect(health.deadlineFor(rack, 10_000)).toBe(500)
+    now = 60_000
+    expect(health.deadlineFor(rack, 10_000)).toBe(10_000)
+    // Answering within the full deadline brings it back: full deadlines from then on.
+    health.recordAnswer(rack)
+    expect(health.deadlineFor(rack, 10_000)).toBe(10_000)
+    expect(health.deadlineFor(rack, 10_000)).toBe(10_000)
+    expect(() => new RackHealth({ fullDeadlineEvery: 0 })).toThrow('ERR_OPTS_INVALID')
+  })
+
   it('marks a rack down after consecutive unreachable failures and shortens its deadline', () => {
     let now = 1000
     const health = new RackHealth({ downAfterFailures: 3, probeTimeout: 500, now: () => now })

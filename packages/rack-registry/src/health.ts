@@ -53,6 +53,11 @@ export interface RackHealthOptions {
   downAfterFailures?: number
   /** Deadline of requests to a down rack, in ms (default 1000); never longer than the caller's timeout. */
   probeTimeout?: number
+  /**
+   * A down rack gets the caller's full deadline on one request every this many ms (default
+   * 30000), so that a rack slower to answer than `probeTimeout` can come back up.
+   */
+  fullDeadlineEvery?: number
   logger?: Logger
   /** Clock, for tests. */
   now?: () => number
@@ -72,20 +77,34 @@ export interface RackIdentity {
 export class RackHealth {
   readonly downAfterFailures: number
   readonly probeTimeout: number
+  readonly fullDeadlineEvery: number
   readonly #logger: Logger
   readonly #now: () => number
   readonly #entries = new Map<string, RackHealthEntry>()
+  /** When each down rack last got a full deadline. */
+  readonly #lastFullDeadline = new Map<string, number>()
 
   constructor(options: RackHealthOptions = {}) {
     this.downAfterFailures = positiveInteger(options.downAfterFailures ?? 3, 'downAfterFailures')
     this.probeTimeout = positiveInteger(options.probeTimeout ?? 1000, 'probeTimeout')
+    this.fullDeadlineEvery = positiveInteger(options.fullDeadlineEvery ?? 30_000, 'fullDeadlineEvery')
     this.#logger = options.logger ?? silentLogger
     this.#now = options.now ?? Date.now
   }
 
-  /** The deadline to use for a request to `rack` when the caller allows `timeout` ms. */
+  /**
+   * The deadline to use for a request to `rack` when the caller allows `timeout` ms: the
+   * probe deadline while the rack is down, except for one request every `fullDeadlineEvery`.
+   */
   deadlineFor(rack: RackIdentity, timeout: number): number {
-    return this.isDown(rack) ? Math.min(timeout, this.probeTimeout) : timeout
+    if (!this.isDown(rack)) return timeout
+    const now = this.#now()
+    const since = this.#lastFullDeadline.get(rack.id) ?? this.#entries.get(rack.id)?.downSince ?? now
+    if (now - since >= this.fullDeadlineEvery) {
+      this.#lastFullDeadline.set(rack.id, now)
+      return timeout
+    }
+    return Math.min(timeout, this.probeTimeout)
   }
 
   isDown(rack: RackIdentity): boolean {
@@ -103,6 +122,7 @@ export class RackHealth {
     entry.consecutiveFailures = 0
     entry.state = 'up'
     entry.downSince = null
+    this.#lastFullDeadline.delete(rack.id)
   }
 
   /** Records a failed request; only an unreachable failure moves the rack toward `down`. */
@@ -136,14 +156,19 @@ export class RackHealth {
   forget(rackIds?: Iterable<string>): void {
     if (!rackIds) {
       this.#entries.clear()
+      this.#lastFullDeadline.clear()
       return
     }
-    for (const id of rackIds) this.#entries.delete(id)
+    for (const id of rackIds) {
+      this.#entries.delete(id)
+      this.#lastFullDeadline.delete(id)
+    }
   }
 
   #entry(rack: RackIdentity): RackHealthEntry {
     let entry = this.#entries.get(rack.id)
     if (!entry || entry.rpcPublicKey !== rack.rpcPublicKey) {
+      this.#lastFullDeadline.delete(rack.id)
       entry = {
         rackId: rack.id,
         rpcPublicKey: rack.rpcPublicKey,
