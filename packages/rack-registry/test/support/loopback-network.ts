@@ -1,5 +1,5 @@
-import RPC, { type RpcServer } from '@hyperswarm/rpc'
-import createTestnet, { type Testnet } from '@hyperswarm/testnet'
+import RPC from '@hyperswarm/rpc'
+import createTestnet from '@hyperswarm/testnet'
 import { OrkError } from '@ork/errors'
 import HyperDHT from 'hyperdht'
 import type { RackRequester } from '../../src/index.ts'
@@ -30,7 +30,7 @@ const REMOTE_ERROR_PREFIX = '[HRPC_ERR]='
  * JSON string `"[HRPC_ERR]=<message>"`, which the client turns into a `RemoteError`.
  */
 export async function startLoopbackNetwork(): Promise<LoopbackNetwork> {
-  const testnet: Testnet = await createTestnet(3, { host: '127.0.0.1' })
+  const testnet = await createTestnet(3, { host: '127.0.0.1' })
   const closers: (() => Promise<void>)[] = []
 
   const node = () => {
@@ -41,19 +41,21 @@ export async function startLoopbackNetwork(): Promise<LoopbackNetwork> {
   return {
     async startRack(handlers) {
       const { dht, rpc } = node()
-      const server: RpcServer = rpc.createServer()
+      const server = rpc.createServer()
       for (const [method, handler] of Object.entries(handlers.json ?? {})) {
         server.respond(method, async (request) => {
           let reply: unknown
           try {
-            reply = await handler(JSON.parse(request.toString('utf-8')))
+            reply = await handler(JSON.parse(String(request)))
           } catch (error) {
             reply = `${REMOTE_ERROR_PREFIX}${(error as Error).message}`
           }
           return Buffer.from(JSON.stringify(reply))
         })
       }
-      for (const [method, handler] of Object.entries(handlers.raw ?? {})) server.respond(method, handler)
+      for (const [method, handler] of Object.entries(handlers.raw ?? {})) {
+        server.respond(method, (request) => handler(request ?? Buffer.alloc(0)))
+      }
       await server.listen()
       closers.push(async () => {
         await server.close()
@@ -79,7 +81,7 @@ export async function startLoopbackNetwork(): Promise<LoopbackNetwork> {
           const reply = await rpc.request(publicKey, method, Buffer.from(JSON.stringify(data)), options)
           let value: unknown
           try {
-            value = JSON.parse(reply.toString('utf-8'))
+            value = JSON.parse(String(reply ?? ''))
           } catch {
             throw new OrkError('ERR_FACS_NET_DATA_FORMAT')
           }

@@ -1,5 +1,6 @@
-// Type declarations for the CommonJS Holepunch packages this package uses.
-// Only the members used here are declared.
+// Type declarations for the CommonJS Holepunch packages the workspace uses; they ship none.
+// One file for every package (each tsconfig includes ../../types), so all packages see the
+// same shapes. Only the members the code uses are declared.
 
 declare module 'hyperdht' {
   import type { EventEmitter } from 'node:events'
@@ -145,23 +146,65 @@ declare module 'corestore' {
 }
 
 declare module 'hyperbee' {
+  import type { Readable } from 'node:stream'
+
   namespace Hyperbee {
-    interface Entry<K, V> {
+    interface Entry<K = Buffer, V = Buffer> {
       seq: number
       key: K
       value: V
     }
+    interface EncodingOptions {
+      keyEncoding?: 'utf-8' | 'binary' | 'json' | string
+      valueEncoding?: 'utf-8' | 'binary' | 'json' | string
+    }
+    interface RangeOptions extends EncodingOptions {
+      gt?: Buffer | string
+      gte?: Buffer | string
+      lt?: Buffer | string
+      lte?: Buffer | string
+      limit?: number
+      reverse?: boolean
+    }
+    interface Batch<K = Buffer, V = Buffer> {
+      put(key: K | Buffer | string, value?: unknown, options?: EncodingOptions): Promise<void>
+      del(key: K | Buffer | string, options?: EncodingOptions): Promise<void>
+      get(key: K | Buffer | string, options?: EncodingOptions): Promise<Entry<K, V> | null>
+      flush(): Promise<void>
+      close(): Promise<void>
+    }
   }
+
+  /** K and V are what `get` and the read streams return under the bee's encodings. */
   class Hyperbee<K = Buffer, V = Buffer> {
-    constructor(core: unknown, options?: { keyEncoding?: string; valueEncoding?: string })
+    constructor(core: unknown, options?: Hyperbee.EncodingOptions & Record<string, unknown>)
+    readonly version: number
+    readonly closed: boolean
+    readonly prefix: Buffer | null
+    readonly sep: Buffer
     ready(): Promise<void>
     close(): Promise<void>
-    get(key: K): Promise<Hyperbee.Entry<K, V> | null>
-    put(key: K, value: V): Promise<void>
+    get(key: K | Buffer | string, options?: Hyperbee.EncodingOptions): Promise<Hyperbee.Entry<K, V> | null>
+    put(key: K | Buffer | string, value?: unknown, options?: Hyperbee.EncodingOptions): Promise<void>
+    del(key: K | Buffer | string, options?: Hyperbee.EncodingOptions): Promise<void>
+    batch(options?: Hyperbee.EncodingOptions): Hyperbee.Batch<K, V>
+    sub(prefix: string, options?: Hyperbee.EncodingOptions & { sep?: Buffer }): Hyperbee<K, V>
+    createReadStream(
+      range?: Hyperbee.RangeOptions,
+      options?: Hyperbee.RangeOptions,
+    ): Readable & AsyncIterable<Hyperbee.Entry<K, V>>
   }
   export = Hyperbee
 }
 
+declare module 'rache' {
+  /** The entry cache Hypercore and Hyperbee share (`globalCache`): evicts at random past `maxSize`. */
+  class Rache {
+    constructor(options?: { maxSize?: number })
+    readonly globalSize: number
+  }
+  export = Rache
+}
 declare module 'udx-native' {
   import type { EventEmitter } from 'node:events'
 
