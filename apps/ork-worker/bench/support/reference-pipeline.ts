@@ -9,45 +9,18 @@
  * since the issue's reference figure was measured some other way.
  */
 import HyperswarmRPC from '@hyperswarm/rpc'
+import { compareThings } from '@ork/rack-simulator'
 import HyperDHT from 'hyperdht'
 
 const CONCURRENCY = 25
 const TIMEOUT_MS = 10_000
 
-function lookup(thing: unknown, key: string): unknown {
-  let current = thing
-  for (const segment of key.split('.')) current = current ? (current as Record<string, unknown>)[segment] : current
-  return current
-}
-
-/** The reference's sortThings(a, b, sortBy), step by step as the spec gives it. */
-function sortThings(a: unknown, b: unknown, sortBy: Record<string, number>): number {
-  const entries = Object.entries(sortBy)
-  if (entries.length === 0) return 1
-  for (const [key, order] of entries) {
-    const valueA = lookup(a, key)
-    const valueB = lookup(b, key)
-    if (valueA === undefined || valueB === undefined)
-      return (valueA === undefined ? 1 : 0) - (valueB === undefined ? 1 : 0)
-    const tokensA = String(valueA).match(/\d+|\D+/g) ?? []
-    const tokensB = String(valueB).match(/\d+|\D+/g) ?? []
-    for (let index = 0; index < Math.min(tokensA.length, tokensB.length); index++) {
-      const tokenA = tokensA[index] as string
-      const tokenB = tokensB[index] as string
-      const difference =
-        !Number.isNaN(Number(tokenA)) && !Number.isNaN(Number(tokenB))
-          ? Number(tokenA) - Number(tokenB)
-          : tokenA.localeCompare(tokenB)
-      if (difference !== 0) return difference * order
-    }
-    if (tokensA.length !== tokensB.length) return (tokensA.length - tokensB.length) * order
-  }
-  return 0
-}
-
-/** `things.sort((a, b) => sortThings(a, b, sort))`, as the reference's listThings sorts. */
+/**
+ * `things.sort((a, b) => sortThings(a, b, sort))`, as the reference's listThings sorts; the
+ * simulated racks' comparator is that same function, written as the spec gives it.
+ */
 export function referenceSort<T>(things: T[], sort: Record<string, number>): T[] {
-  return things.sort((a, b) => sortThings(a, b, sort))
+  return things.sort((a, b) => compareThings(a, b, sort))
 }
 
 export interface ReferencePipeline {
