@@ -7,6 +7,7 @@ import { execFileSync } from 'node:child_process'
 import { readFileSync, writeFileSync } from 'node:fs'
 import { cpus } from 'node:os'
 import { dirname, join } from 'node:path'
+import { performance } from 'node:perf_hooks'
 import { fileURLToPath } from 'node:url'
 
 const benchmarksFile = join(dirname(fileURLToPath(import.meta.url)), '..', 'BENCHMARKS.md')
@@ -62,4 +63,31 @@ export function percentile(samples: number[], p: number): number {
   if (sorted.length === 0) return Number.NaN
   const index = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))
   return sorted[index] as number
+}
+
+/**
+ * How busy this process's event loop was over the sections passed to {@link BusyMeter.time}
+ * (Node's event-loop utilisation: time running JavaScript or native callbacks, against time
+ * waiting in the poll). Near 1, work done "while waiting for racks" cannot hide behind the
+ * wait: the process has no idle time to put it in.
+ */
+export class BusyMeter {
+  #active = 0
+  #idle = 0
+
+  async time<T>(work: () => Promise<T>): Promise<T> {
+    const before = performance.eventLoopUtilization()
+    try {
+      return await work()
+    } finally {
+      const spent = performance.eventLoopUtilization(before)
+      this.#active += spent.active
+      this.#idle += spent.idle
+    }
+  }
+
+  /** Share of the timed sections the event loop was busy, 0 to 1. */
+  get share(): number {
+    return this.#active / (this.#active + this.#idle)
+  }
 }
