@@ -4,14 +4,14 @@
  * then the approver's write), and how many actions per second go through push, vote and
  * execution on the racks. Ork and client in this process, the racks in a child process.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { silentLogger } from '@ork/logger'
 import { RpcNode } from '@ork/rpc-transport'
 import { createLoopbackTestnet } from '@ork/rpc-transport/testing'
 import { percentile, recordBenchmark } from '../../../scripts/bench-report.ts'
+import { benchScratchDir, removeOnExit } from '../../../scripts/bench-scratch.ts'
 import { loadWorkerConfig } from '../src/config/load-config.ts'
 import { startOrk } from '../src/ork.ts'
 import { createServiceRoot } from '../test/support/harness.ts'
@@ -25,9 +25,9 @@ const DEVICE_ACTIONS = Number(process.env.BENCH_DEVICE_ACTIONS ?? 100)
 const AUTH = ['miner:rw']
 
 const testnet = await createLoopbackTestnet()
-const root = createServiceRoot({})
+const root = removeOnExit(createServiceRoot({}))
 writeFileSync(join(root, 'config/base.ork.json'), JSON.stringify({ actionIntvlMs: 100, callTargetsLimit: 500 }))
-const scratch = mkdtempSync(join(tmpdir(), 'ork-bench-actions-'))
+const scratch = benchScratchDir('ork-bench-actions-')
 const site = await startSiteProcess({
   dhtOpts: testnet.dhtOpts,
   racks: [{ type: 'miner-am-s19xp', count: THINGS_PER_RACK, racks: RACKS }],
@@ -226,5 +226,3 @@ await client.close()
 await ork.close()
 await site.close()
 await testnet.destroy()
-rmSync(root, { recursive: true, force: true })
-rmSync(scratch, { recursive: true, force: true })

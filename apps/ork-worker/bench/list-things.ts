@@ -7,14 +7,13 @@
  * reference's pipeline rebuilt from the spec (support/reference-pipeline.ts) on the same racks
  * and client, so the issue's "half of the reference" can be checked on this machine.
  */
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { silentLogger } from '@ork/logger'
 import { RpcNode } from '@ork/rpc-transport'
 import { createLoopbackTestnet } from '@ork/rpc-transport/testing'
 import { BusyMeter, percentile, recordBenchmark } from '../../../scripts/bench-report.ts'
+import { benchScratchDir, removeOnExit } from '../../../scripts/bench-scratch.ts'
 import { startOrk } from '../src/ork.ts'
 import { sortThingsInPlace } from '../src/things/sort-things.ts'
 import { createServiceRoot } from '../test/support/harness.ts'
@@ -32,8 +31,8 @@ const request = {
 }
 
 const testnet = await createLoopbackTestnet()
-const root = createServiceRoot({})
-const scratch = mkdtempSync(join(tmpdir(), 'ork-bench-'))
+const root = removeOnExit(createServiceRoot({}))
+const scratch = benchScratchDir('ork-bench-')
 const site = await startSiteProcess({
   dhtOpts: testnet.dhtOpts,
   racks: [{ type: 'miner-am-s19xp', count: THINGS_PER_RACK, racks: RACKS }],
@@ -161,5 +160,3 @@ await echoServer.close()
 await ork.close()
 await site.close()
 await testnet.destroy()
-rmSync(root, { recursive: true, force: true })
-rmSync(scratch, { recursive: true, force: true })

@@ -9,8 +9,6 @@
  * time spent waiting for racks. The same rounds also time the reference's tailLog rebuilt from
  * the spec (support/reference-pipeline.ts), so "half of the reference" can be checked here.
  */
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { silentLogger } from '@ork/logger'
@@ -18,6 +16,7 @@ import { RpcNode } from '@ork/rpc-transport'
 import { createLoopbackTestnet } from '@ork/rpc-transport/testing'
 import { prepareTailLogRequest, resolveTailLogSpec, type TailLogRequest } from '@ork/stats'
 import { BusyMeter, percentile, recordBenchmark } from '../../../scripts/bench-report.ts'
+import { benchScratchDir, removeOnExit } from '../../../scripts/bench-scratch.ts'
 import { loadWorkerConfig } from '../src/config/load-config.ts'
 import { tailLogDependencies } from '../src/methods/tail-log.ts'
 import { startOrk } from '../src/ork.ts'
@@ -32,8 +31,8 @@ const NOW = Date.UTC(2026, 10, 1, 12)
 const DAY = 86_400_000
 
 const testnet = await createLoopbackTestnet()
-const root = createServiceRoot({})
-const scratch = mkdtempSync(join(tmpdir(), 'ork-bench-taillog-'))
+const root = removeOnExit(createServiceRoot({}))
+const scratch = benchScratchDir('ork-bench-taillog-')
 const site = await startSiteProcess({
   dhtOpts: testnet.dhtOpts,
   racks: [
@@ -219,5 +218,3 @@ await reference.close()
 await ork.close()
 await site.close()
 await testnet.destroy()
-rmSync(root, { recursive: true, force: true })
-rmSync(scratch, { recursive: true, force: true })
