@@ -23,6 +23,8 @@ describe('parseWorkerArgs', () => {
 
   it('refuses an unknown env and a stray positional argument', () => {
     expect(() => parseWorkerArgs(['--wtype', 'w', '--env', 'prod', '--cluster', 'c'])).toThrow('ERR_ENV_INVALID')
+    // The reference's launcher takes production, development and test only (ork-behaviour.md section 0).
+    expect(() => parseWorkerArgs(['--wtype', 'w', '--env', 'staging', '--cluster', 'c'])).toThrow('ERR_ENV_INVALID')
     expect(() => parseWorkerArgs(['oops'])).toThrow('ERR_ARG_INVALID')
   })
 })

@@ -1,7 +1,7 @@
 import { OrkError } from '@ork/errors'
 
 /** Environments the reference launcher accepts for `--env`. */
-export const ENVIRONMENTS = ['production', 'development', 'staging', 'test'] as const
+export const ENVIRONMENTS = ['production', 'development', 'test'] as const
 export type Environment = (typeof ENVIRONMENTS)[number]
 
 /** The launcher's context: every CLI flag, camelCased, as the reference's boot module builds it. */
