@@ -9,7 +9,7 @@ import { filterInvalidActionsErrors } from '../src/actions/action-records.ts'
 import { AuditLog } from '../src/actions/audit-log.ts'
 import { batchActionUid } from '../src/actions/batch-uid.ts'
 import { CrossAggrActionsJob } from '../src/actions/cross-aggr-actions.ts'
-import { mayVote, type PushActionRequest } from '../src/actions/ork-actions.ts'
+import { mayVote, OrkActions, type PushActionRequest } from '../src/actions/ork-actions.ts'
 
 /**
  * The reference's unit tests (ork-behaviour.md 10.1, 10.2, 10.4) ported as assertions on
@@ -318,5 +318,53 @@ describe('audit log retention', () => {
     expect(big?.request).toMatchObject({ truncated: true })
     await reopened.close()
     await store.close()
+  })
+})
+
+describe('pushActionsBatch after a failing element', () => {
+  let directory: string | undefined
+  afterEach(() => {
+    if (directory) rmSync(directory, { recursive: true, force: true })
+  })
+
+  it('starts no further element: only those already in flight may still be pushed', async () => {
+    directory = mkdtempSync(join(tmpdir(), 'ork-batch-'))
+    const store = new Corestore(directory)
+    const miners = [rack('miner-rack-1', 'miner-am-s19xp')]
+    // Element 0's rack asks for 1.5 votes: the approver refuses it once its getWriteCalls is back.
+    const { dependencies } = fakeRacks(miners, async (_rack, _method, payload) => {
+      const { rackActionId, query } = payload as { rackActionId?: string; query: { id: string } }
+      await new Promise((resolve) => setTimeout(resolve, query.id === 'd0' ? 5 : 50))
+      return { calls: [{ id: rackActionId ?? query.id, tags: [] }], reqVotes: query.id === 'd0' ? 1.5 : 2 }
+    })
+    const actions = new OrkActions({ ...dependencies, store })
+    try {
+      await actions.ready()
+      const elements = Array.from({ length: 12 }, (_, index) => ({
+        query: { id: `d${index}` },
+        action: 'reboot',
+        params: [],
+      }))
+      await expect(
+        actions.pushActionsBatch({ batchActionsPayload: elements, voter: 'joe', authPerms: ['miner:w'] } as never),
+      ).rejects.toThrow('ERR_REQ_VOTES_POS_INVALID')
+      // Let the elements that were in flight finish, then count what was pushed.
+      await new Promise((resolve) => setTimeout(resolve, 300))
+      const pushed = []
+      for await (const record of actions.approver.query('voting')) pushed.push(record)
+      // 5 at a time: element 0 failed, at most the 4 started with it were pushed, none after.
+      expect(pushed.length).toBeLessThanOrEqual(4)
+      expect(
+        pushed
+          .map(
+            (record) =>
+              (record.payload[1] as Record<string, { calls: { id: string }[] }>)['miner-rack-1']!.calls[0]!.id,
+          )
+          .sort(),
+      ).toEqual(['d1', 'd2', 'd3', 'd4'].slice(0, pushed.length))
+    } finally {
+      await actions.close()
+      await store.close()
+    }
   })
 })

@@ -222,6 +222,8 @@ export class OrkActions {
    * pushActionsBatch (4.12): every element pushed with one batch UID, 5 at a time, replies
    * in payload order. Every element is checked before any is pushed, so a malformed element
    * no longer leaves the elements before it pushed (Q20); a rack or approver failure still does.
+   * After a failure no further element starts (as the reference's `async.mapLimit`): the
+   * caller has its error, so nothing may be pushed on its behalf after it.
    */
   async pushActionsBatch(request: PushActionsBatchRequest): Promise<PushActionReply[]> {
     const uid = batchActionUid(Date.now(), request.batchActionUID, request.suffix)
@@ -229,21 +231,25 @@ export class OrkActions {
     if (!Array.isArray(elements)) throw new OrkError('ERR_PAYLOAD_INVALID')
     for (const element of elements) validateWriteCallsArguments(element.query, element.action, element.params)
     const limit = pLimit(BATCH_CONCURRENCY)
-    return Promise.all(
-      elements.map((element) =>
-        limit(() =>
-          this.pushAction({
-            query: element.query,
-            action: element.action,
-            params: element.params,
-            voter: request.voter,
-            authPerms: request.authPerms,
-            batchActionUID: uid,
-            rackType: element.rackType ?? null,
-          }),
-        ),
-      ),
-    )
+    let failed = false
+    const pushElement = async (element: (typeof elements)[number]): Promise<PushActionReply> => {
+      if (failed) throw new OrkError('ERR_BATCH_ABORTED')
+      try {
+        return await this.pushAction({
+          query: element.query,
+          action: element.action,
+          params: element.params,
+          voter: request.voter,
+          authPerms: request.authPerms,
+          batchActionUID: uid,
+          rackType: element.rackType ?? null,
+        })
+      } catch (error) {
+        failed = true
+        throw error
+      }
+    }
+    return Promise.all(elements.map((element) => limit(() => pushElement(element))))
   }
 
   /**
