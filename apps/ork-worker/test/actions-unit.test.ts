@@ -269,6 +269,11 @@ describe('auto-sleep automation (7.2)', () => {
     const broken = job({ cfg: { ...config, crossThingsActionReq: { devicesCondition: 5 } } })
     expect(await broken.instance.run()).toBe(true)
     expect(broken.errors).toEqual(['ERR_CROSS_AGGR_ACTIONS_INVALID_CONFIG'])
+    // Without a condition the reference throws before pushing (Q41): nothing is pushed here either.
+    const unconditioned = job({ cfg: { ...config, crossThingsActionReq: { fields: { id: 1 } } } })
+    expect(await unconditioned.instance.run()).toBe(true)
+    expect(unconditioned.pushed).toEqual([])
+    expect(unconditioned.errors).toEqual(['ERR_CROSS_AGGR_ACTIONS_INVALID_CONFIG'])
   })
 
   it('never overlaps a run still in progress (Q40)', async () => {

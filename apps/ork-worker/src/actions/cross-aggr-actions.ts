@@ -50,7 +50,10 @@ function validConfig(config: unknown): ValidConfig | null {
   ) {
     return null
   }
-  const conditions = request.devicesCondition ?? []
+  // The reference spreads `devicesCondition` into the query: missing or not an array, it
+  // throws and never pushes (Q41). Treating "missing" as "no condition" would put every
+  // device carrying the tag to sleep, so both are a bad config here.
+  const conditions = request.devicesCondition
   if (!Array.isArray(conditions)) return null
   const listThingsReq = c.listThingsReq
   if (listThingsReq === null || typeof listThingsReq !== 'object') return null

@@ -117,7 +117,7 @@ export const crossAggrActionConfigSchema = z.looseObject({
   listThingsReq: z.looseObject({ query: z.record(z.string(), z.unknown()).optional(), fields: projection.optional() }),
   minActionTsDiff: z.number().min(0).optional(),
   crossThingsActionReq: z.looseObject({
-    devicesCondition: z.array(z.record(z.string(), z.unknown())).optional(),
+    devicesCondition: z.array(z.record(z.string(), z.unknown())),
     fields: projection.optional(),
   }),
   voter: z.string().optional(),
