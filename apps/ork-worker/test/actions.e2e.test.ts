@@ -371,6 +371,10 @@ describe('bad payloads', () => {
     ['pushAction', { query: [] }, 'ERR_QUERY_INVALID'],
     ['pushAction', { query: { $invalid: 1 }, action: 'x', params: [] }, 'ERR_QUERY_INVALID'],
     ['pushAction', { query: { $where: 'true' }, action: 'x', params: [] }, 'ERR_QUERY_INVALID'],
+    // the query is checked before action and params (8.1)
+    ['pushAction', { query: { $invalid: 1 }, params: [] }, 'ERR_QUERY_INVALID'],
+    ['pushAction', { query: { a: { $foo: 1 } }, action: 'reboot', params: 'x' }, 'ERR_QUERY_INVALID'],
+    ['pushActionsBatch', { batchActionsPayload: [{ query: { $invalid: 1 }, params: 5 }] }, 'ERR_QUERY_INVALID'],
     ['pushAction', { query: {}, action: 5 }, 'ERR_ACTION_INVALID'],
     ['pushAction', { query: {}, action: 'reboot', params: 'x' }, 'ERR_PARAMS_INVALID'],
     ['pushAction', { query: {}, action: 'reboot', params: [], rackType: 3 }, 'ERR_RACK_TYPE_INVALID'],

@@ -76,11 +76,8 @@ const isPlainObject = (value: unknown): value is Record<string, unknown> =>
 
 const messageOf = (error: unknown): string => (error instanceof Error ? error.message : String(error))
 
-/**
- * Checks the arguments of getWriteCalls in the reference's order (8.1): query (a plain
- * object mingo accepts), action (a non-empty string), params (an array).
- */
-export function validateWriteCallsArguments(query: unknown, action: unknown, params: unknown): void {
+/** The query check of {@link validateWriteCallsArguments}: a plain object mingo accepts, running no code. */
+export function validateWriteQuery(query: unknown): void {
   if (!isPlainObject(query)) throw new OrkError('ERR_QUERY_INVALID')
   assertSafeQuery(query)
   try {
@@ -88,6 +85,14 @@ export function validateWriteCallsArguments(query: unknown, action: unknown, par
   } catch (error) {
     throw new OrkError('ERR_QUERY_INVALID', { reason: messageOf(error) })
   }
+}
+
+/**
+ * Checks the arguments of getWriteCalls in the reference's order (8.1): query (a plain
+ * object mingo accepts), action (a non-empty string), params (an array).
+ */
+export function validateWriteCallsArguments(query: unknown, action: unknown, params: unknown): void {
+  validateWriteQuery(query)
   if (!action || typeof action !== 'string') throw new OrkError('ERR_ACTION_INVALID')
   if (!Array.isArray(params)) throw new OrkError('ERR_PARAMS_INVALID')
 }

@@ -1,5 +1,6 @@
 import { ACTION_STATES } from '@ork/action-approver'
 import { z } from 'zod'
+import { validateWriteQuery } from '../actions/action-caller.ts'
 import type { OrkContext } from '../context.ts'
 import { defineMethod } from '../rpc/method.ts'
 import { anyObject } from '../rpc/reply-schemas.ts'
@@ -11,8 +12,16 @@ import { count, jsonObject, requestObject, requiredString } from '../rpc/schema-
  * reference's order, not by the schemas: malformed permissions deny instead of failing.
  */
 
+/** The query is checked first, as the reference's getWriteCalls does (8.1): before `action` and `params`. */
+const writeQuery = jsonObject('ERR_QUERY_INVALID').superRefine((query, context) => {
+  try {
+    validateWriteQuery(query)
+  } catch {
+    context.addIssue({ code: 'custom', message: 'ERR_QUERY_INVALID' })
+  }
+})
 const writeShape = {
-  query: jsonObject('ERR_QUERY_INVALID'),
+  query: writeQuery,
   action: requiredString('ERR_ACTION_INVALID'),
   params: z.array(z.unknown(), { error: 'ERR_PARAMS_INVALID' }),
 }
