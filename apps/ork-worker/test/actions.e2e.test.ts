@@ -348,6 +348,21 @@ describe('batches', () => {
     expect((await lookup(single!.id!)).action.batchActionUID).toMatch(/^\d{13}-lonely$/)
   })
 
+  it('queryActions takes limit and reverse from filter or opts, as hyperbee merges them', async () => {
+    type Listed = { done: { id: number }[] }
+    const all = (await harness.call('queryActions', { queries: [{ type: 'done' }] })) as Listed
+    expect(all.done.length).toBeGreaterThan(1)
+    const ids = all.done.map((action) => action.id)
+    const byFilter = (await harness.call('queryActions', {
+      queries: [{ type: 'done', filter: { limit: 1 } }],
+    })) as Listed
+    expect(byFilter.done.map((action) => action.id)).toEqual(ids.slice(0, 1))
+    const reversed = (await harness.call('queryActions', {
+      queries: [{ type: 'done', opts: { reverse: 1, limit: 2 } }],
+    })) as Listed
+    expect(reversed.done.map((action) => action.id)).toEqual([...ids].reverse().slice(0, 2))
+  })
+
   it('checks every element before pushing any', async () => {
     const before = (await harness.call('queryActions', { queries: [{ type: 'voting' }] })) as { voting: unknown[] }
     await expect(

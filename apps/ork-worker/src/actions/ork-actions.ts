@@ -333,7 +333,7 @@ export class OrkActions {
 
   async #queryOne(spec: ActionsQuery, request: QueryActionsRequest): Promise<unknown[]> {
     const type = spec.type as ActionState
-    let list: unknown[] = await this.#readState(type, rangeOf(spec.filter), optionsOf(spec.opts))
+    let list: unknown[] = await this.#readState(type, rangeOf(spec.filter), optionsOf(spec.filter, spec.opts))
     if (request.groupBatch) list = await this.#groupBatches(type, list as FlatAction[])
     const finalQuery: Record<string, unknown> = { ...(spec.query ?? {}) }
     if (request.suffix) finalQuery.batchActionUID = { $regex: `${escapeRegExp(String(request.suffix))}$` }
@@ -383,7 +383,8 @@ export class OrkActions {
     let from = Number.POSITIVE_INFINITY
     for (const action of kept) {
       if (!action.batchActionUID) continue
-      const prefix = Number(batchUidPrefix(action.batchActionUID))
+      // A store the reference wrote may hold a number here (pushAction stores the UID as sent).
+      const prefix = Number(batchUidPrefix(String(action.batchActionUID)))
       const start = Number.isFinite(prefix) && prefix <= action.id ? prefix : action.id - BATCH_WINDOW_MS
       from = Math.min(from, start)
     }
@@ -398,7 +399,7 @@ export class OrkActions {
     return kept.map((action) => {
       const uid = action.batchActionUID
       if (!uid) return action
-      return { batchActionUID: uid, id: batchUidPrefix(uid), actions: members.get(uid) ?? [action] }
+      return { batchActionUID: uid, id: batchUidPrefix(String(uid)), actions: members.get(uid) ?? [action] }
     })
   }
 }
@@ -416,10 +417,19 @@ function rangeOf(filter: Record<string, unknown> | null | undefined): Record<str
   return range
 }
 
-function optionsOf(opts: Record<string, unknown> | null | undefined): { limit?: number; reverse?: boolean } {
+/**
+ * The read options of a query: hyperbee merges `filter` over `opts`, so `limit` and `reverse`
+ * work in either (libraries.md 1.9), and takes `reverse` by truthiness.
+ */
+function optionsOf(
+  filter: Record<string, unknown> | null | undefined,
+  opts: Record<string, unknown> | null | undefined,
+): { limit?: number; reverse?: boolean } {
+  const merged = { ...(opts ?? {}), ...(filter ?? {}) }
   const options: { limit?: number; reverse?: boolean } = {}
-  if (!opts) return options
-  if (typeof opts.limit === 'number' && Number.isInteger(opts.limit) && opts.limit >= 0) options.limit = opts.limit
-  if (opts.reverse === true) options.reverse = true
+  if (typeof merged.limit === 'number' && Number.isInteger(merged.limit) && merged.limit >= 0) {
+    options.limit = merged.limit
+  }
+  if (merged.reverse) options.reverse = true
   return options
 }
