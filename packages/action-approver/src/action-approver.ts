@@ -158,8 +158,9 @@ export class ActionApprover {
 
   /**
    * Stops the timer, ends a running execution as interrupted (its unfinished
-   * calls are marked `ERR_ACTION_INTERRUPTED`, exactly as after a crash), and
-   * waits for pending writes. The bee is left open: its owner closes it. Idempotent.
+   * calls are marked `ERR_ACTION_INTERRUPTED`, exactly as after a crash), puts an
+   * action whose start was still being written back in `ready` (nothing was sent),
+   * and waits for pending writes. The bee is left open: its owner closes it. Idempotent.
    */
   close(): Promise<void> {
     if (!this.#closing) this.#closing = this.#close()
@@ -570,6 +571,15 @@ export class ActionApprover {
     }
     if (!started) return []
     const record = started
+    if (this.#closing) {
+      // close() came while the start was being written: nothing was sent, so the action
+      // goes back to `ready` and runs after the next start, rather than ending interrupted.
+      record.status = ACTION_STATUS.APPROVED
+      return [
+        { del: 'executing', id },
+        { put: 'ready', id, json: JSON.stringify(record) },
+      ]
+    }
     const run = new ExecutionRun(record, this.#executionTimeoutMs, (json) =>
       this.#write([{ put: 'executing', id, json }]),
     )

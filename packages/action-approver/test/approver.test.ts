@@ -532,6 +532,51 @@ describe('execution', () => {
     expect(await approver.execActions()).toBe(false)
   })
 
+  it('puts an action back in ready when closed while its start is being written', async () => {
+    const sent: unknown[] = []
+    const executor: ActionExecutor = { hasAction: () => true, execute: (action) => sent.push(action) }
+    const { approver, store } = await setup({ executor })
+    const record = await approver.pushAction({ action: 'x', payload: [[]], voter: 'joe', reqVotes: 1 })
+    // Hold the next store write (the move to executing) until close() has been called.
+    let release = () => {}
+    let writing = () => {}
+    const held = new Promise<void>((resolve) => {
+      release = resolve
+    })
+    const startWritten = new Promise<void>((resolve) => {
+      writing = resolve
+    })
+    const bee = store.bee as unknown as { batch: (...args: unknown[]) => { flush: () => Promise<void> } }
+    const openBatch = bee.batch.bind(bee)
+    bee.batch = (...args) => {
+      const batch = openBatch(...args)
+      const flush = batch.flush.bind(batch)
+      batch.flush = async () => {
+        bee.batch = openBatch
+        writing()
+        await held
+        return flush()
+      }
+      return batch
+    }
+    const pass = approver.execActions()
+    await startWritten
+    const closed = approver.close()
+    release()
+    await pass
+    await closed
+    expect(sent).toEqual([])
+    const next = new ActionApprover({ executor })
+    await next.initDb(store.bee)
+    expect((await collect(next.query('ready'))).map((action) => [action.id, action.status])).toEqual([
+      [record.id, ACTION_STATUS.APPROVED],
+    ])
+    expect(await collect(next.query('executing'))).toEqual([])
+    await next.execActions()
+    await next.close()
+    expect(sent).toEqual(['x'])
+  })
+
   it('ends a running execution as interrupted when closed', async () => {
     const executor: ActionExecutor = { hasAction: () => true, execute: () => new Promise(() => {}) }
     const { approver, store } = await setup({ executor })
