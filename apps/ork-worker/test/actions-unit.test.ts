@@ -32,11 +32,17 @@ function fakeRacks(racks: RackRecord[], answer: (rack: RackRecord, method: strin
       registry: { all: () => racks, get: (id: string) => racks.find((rack) => rack.id === id) },
       racks: {
         call,
-        async fanOut(list: readonly RackRecord[], method: string, payload: (rack: RackRecord) => unknown) {
+        async fanOut(
+          list: readonly RackRecord[],
+          method: string,
+          payload: (rack: RackRecord) => unknown,
+          options?: { write?: boolean },
+        ) {
           const results: FanOutResult[] = []
           for (const rack of list) {
             try {
-              results.push({ rack, ok: true, value: await call(rack, method, payload(rack)) })
+              const value = await call(rack, method, payload(rack), { write: options?.write === true })
+              results.push({ rack, ok: true, value })
             } catch (error) {
               results.push({ rack, ok: false, error: error as Error })
             }
@@ -123,6 +129,8 @@ describe('ActionCaller (reference action.caller tests)', () => {
     const all = await caller.getWriteCalls({}, 'reboot', [], ['wrk:w'], null)
     expect(Object.keys(all.targets)).toEqual(['r1', 'r2', 'r3', 'r4'])
     expect(all.requiredPerms).toEqual(['wrk'])
+    // getWriteCalls keeps its full deadline on racks marked down: it decides the action's devices.
+    expect(fake.writes.every(Boolean)).toBe(true)
   })
 
   it('rack actions: only the named rack is asked, with rackActionId', async () => {

@@ -172,7 +172,9 @@ export class ActionCaller {
         rackActionIdOf
           ? { query, action: name, params: parameters, rackActionId: rackActionIdOf(rack) }
           : { query, action: name, params: parameters },
-      { concurrency: WRITE_CALLS_CONCURRENCY, timeout: WRITE_CALLS_TIMEOUT_MS },
+      // `write`: the full 120 s even for a rack marked down. Its answer decides which devices the
+      // action writes to, and a slow rack cut short at the probe deadline would drop out of it.
+      { concurrency: WRITE_CALLS_CONCURRENCY, timeout: WRITE_CALLS_TIMEOUT_MS, write: true },
     )
     const byRack = new Map(results.map((result) => [result.rack.id, result]))
     for (const rack of permitted) {
