@@ -30,6 +30,9 @@ describe('classifyRackFailure', () => {
     expect(classifyRackFailure(transportError('CLIENT_CLOSED'))).toBe('local')
     expect(classifyRackFailure(new Error('RPC client closed'))).toBe('local')
     expect(classifyRackFailure(new OrkError('ERR_RACK_INFO_RPC_PUBKEY_INVALID'))).toBe('local')
+    // codes that mean "the rack's reply was bad", raised while encoding the request: it never left the ork
+    expect(classifyRackFailure(new OrkError('ERR_FACS_NET_DATA_FORMAT', { stage: 'request' }))).toBe('local')
+    expect(classifyRackFailure(new OrkError('ERR_FACS_NET_PAYLOAD_TOO_LARGE', { stage: 'request' }))).toBe('local')
   })
 })
 

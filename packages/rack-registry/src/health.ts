@@ -7,7 +7,7 @@ export type RackFailureKind =
   | 'answered'
   /** No answer (timeout, closed channel, anything unrecognised): counts toward marking it down. */
   | 'unreachable'
-  /** A failure on our side (client closing, rack record without a key): says nothing about the rack. */
+  /** A failure on our side (client closing, rack record without a key, unencodable request): says nothing about the rack. */
   | 'local'
 
 /** Transport codes that prove the remote side received the request and replied. */
@@ -20,11 +20,14 @@ const REMOTE_ERROR_PREFIX = '[HRPC_ERR]='
  * works with the errors of @ork/rpc-transport and with raw @hyperswarm/rpc errors alike.
  */
 export function classifyRackFailure(error: unknown): RackFailureKind {
-  const { code, name, message } = (typeof error === 'object' && error !== null ? error : {}) as {
+  const { code, name, message, details } = (typeof error === 'object' && error !== null ? error : {}) as {
     code?: unknown
     name?: unknown
     message?: unknown
+    details?: { stage?: unknown }
   }
+  // The request could not even be encoded (too large, unencodable): it never left this node.
+  if (details?.stage === 'request') return 'local'
   if (name === 'RemoteError') return 'answered'
   if (typeof message === 'string' && message.slice(0, 15).includes(REMOTE_ERROR_PREFIX)) return 'answered'
   if (typeof code === 'string' && ANSWERED_CODES.has(code)) return 'answered'

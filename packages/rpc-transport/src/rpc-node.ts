@@ -373,7 +373,7 @@ export class RpcNode {
   ): Promise<Buffer> {
     const rpc = this.#requireRpc()
     const key = toPublicKey(publicKey)
-    if (body.byteLength > this.#maxPayloadBytes) throw new OrkError(ErrorCodes.PAYLOAD_TOO_LARGE)
+    if (body.byteLength > this.#maxPayloadBytes) throw new OrkError(ErrorCodes.PAYLOAD_TOO_LARGE, { stage: 'request' })
     const bytes = Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength)
     return this.#send(rpc, key, method, bytes, options, decodeRaw)
   }
@@ -433,15 +433,20 @@ export class RpcNode {
     rpc.event(toPublicKey(publicKey), method, this.#encodeRequest(data))
   }
 
+  /** Encodes request data; its errors carry `details.stage: 'request'` (nothing was sent). */
   #encodeRequest(data: unknown): Buffer {
     let body: Buffer
     try {
       body = toOutJSON(data)
     } catch (error) {
-      throw new OrkError(ErrorCodes.DATA_FORMAT, { reason: messageOf(error) }, { cause: error })
+      throw new OrkError(ErrorCodes.DATA_FORMAT, { stage: 'request', reason: messageOf(error) }, { cause: error })
     }
     if (body.byteLength > this.#maxPayloadBytes) {
-      throw new OrkError(ErrorCodes.PAYLOAD_TOO_LARGE, { bytes: body.byteLength, max: this.#maxPayloadBytes })
+      throw new OrkError(ErrorCodes.PAYLOAD_TOO_LARGE, {
+        stage: 'request',
+        bytes: body.byteLength,
+        max: this.#maxPayloadBytes,
+      })
     }
     return body
   }

@@ -96,20 +96,15 @@ describe('payload size limits', () => {
     await expect(client.request(server.rpcPublicKey, 'big', { size: 10 })).resolves.toBe('x'.repeat(10))
   })
 
-  it('client refuses an oversized request and an oversized reply', async () => {
+  it('client refuses an oversized request and an oversized reply, and says which', async () => {
     const small = await fixture.node({ maxPayloadBytes: 100 })
-    expect(
-      isOrkError(
-        await rejection(small.request(server.rpcPublicKey, 'echoJson', 'z'.repeat(200))),
-        ErrorCodes.PAYLOAD_TOO_LARGE,
-      ),
-    ).toBe(true)
-    expect(
-      isOrkError(
-        await rejection(small.request(server.rpcPublicKey, 'big', { size: 500 })),
-        ErrorCodes.PAYLOAD_TOO_LARGE,
-      ),
-    ).toBe(true)
+    // Refused before sending: `stage: 'request'` tells callers the peer never saw it.
+    const request = await rejection(small.request(server.rpcPublicKey, 'echoJson', 'z'.repeat(200)))
+    expect(isOrkError(request, ErrorCodes.PAYLOAD_TOO_LARGE)).toBe(true)
+    expect((request as OrkError).details).toMatchObject({ stage: 'request' })
+    const reply = await rejection(small.request(server.rpcPublicKey, 'big', { size: 500 }))
+    expect(isOrkError(reply, ErrorCodes.PAYLOAD_TOO_LARGE)).toBe(true)
+    expect((reply as OrkError).details?.stage).toBeUndefined()
   })
 
   it('never sends more than the transport can carry, so the pooled connection survives', async () => {
