@@ -153,6 +153,24 @@ describe('fuzzing the issue-6 methods', () => {
     expect(await instanceId(Buffer.from([0xff, 0]))).toBe('[HRPC_ERR]=ERR_FACS_NET_DATA_FORMAT')
   })
 
+  it('refuses payloads nested too deep to encode again, with the method code', async () => {
+    // 20,000 levels parse, but stringifying them (to store or forward the request) overflows the stack.
+    const deep = `${'['.repeat(20_000)}${']'.repeat(20_000)}`
+    const registration = `{"id":"deep","type":"miner-deep","info":{"rpcPublicKey":"${'ab'.repeat(32)}"},"x":${deep}}`
+    for (const [method, body] of [
+      ['registerRack', registration],
+      ['listThings', `{"query":{},"x":${deep}}`],
+      ['saveWrkSettings', `{"rackId":"miner-am-s19xp-rack-1","entries":{"a":${deep}}}`],
+    ] as const) {
+      // requestRaw hands back the reply's bytes: a JSON string carrying the error.
+      const reply = await harness.client.requestRaw(harness.ork.rpcPublicKey, method, Buffer.from(body), {
+        timeout: 15_000,
+      })
+      expect(JSON.parse(Buffer.from(reply).toString()), method).toMatch(/^\[HRPC_ERR\]=ERR_[A-Z0-9_]+$/)
+    }
+    expect(await harness.call('listRacks', { type: 'miner-deep' })).toEqual([])
+  })
+
   it('leaves no handles or memory behind', () => {
     // Timers and sockets come and go with requests; a leak would grow with the 36,000 above.
     expect(process.getActiveResourcesInfo().length).toBeLessThanOrEqual(baseline.handles + 10)

@@ -38,25 +38,33 @@ export function defineMethod<Schema extends z.ZodType>(definition: MethodDefinit
 
 const WIRE_CODE = /^ERR_[A-Z0-9_]+$/
 
-function hasPrototypeKey(value: unknown, depth = 0): boolean {
-  if (value === null || typeof value !== 'object' || depth > 64) return false
+/** Deeper payloads are refused: no request nests this far, and encoding one again (to store or forward it) overflows the stack. */
+export const MAX_PAYLOAD_DEPTH = 64
+
+/** Why a payload is refused before its schema runs, or null. */
+function structuralProblem(value: unknown, depth = 0): string | null {
+  if (value === null || typeof value !== 'object') return null
+  if (depth >= MAX_PAYLOAD_DEPTH) return `nested deeper than ${MAX_PAYLOAD_DEPTH} levels`
   for (const key of Object.keys(value)) {
-    if (key === '__proto__') return true
-    if (hasPrototypeKey((value as Record<string, unknown>)[key], depth + 1)) return true
+    if (key === '__proto__') return 'prototype key in payload'
+    const problem = structuralProblem((value as Record<string, unknown>)[key], depth + 1)
+    if (problem) return problem
   }
-  return false
+  return null
 }
 
 /**
  * Validates a decoded payload against a method's schema. Throws OrkError with the
- * code of the first failing check; a payload carrying a `__proto__` key anywhere is
- * refused outright, since copying it would rewrite the copy's prototype.
+ * code of the first failing check. A payload carrying a `__proto__` key anywhere
+ * (copying it would rewrite the copy's prototype) or nested deeper than
+ * {@link MAX_PAYLOAD_DEPTH} is refused outright with the method's `invalidCode`.
  */
 export function parseRequest<Schema extends z.ZodType>(
   definition: MethodDefinition<Schema>,
   payload: unknown,
 ): z.output<Schema> {
-  if (hasPrototypeKey(payload)) throw new OrkError(definition.invalidCode, { reason: 'prototype key in payload' })
+  const problem = structuralProblem(payload)
+  if (problem) throw new OrkError(definition.invalidCode, { reason: problem })
   const result = definition.request.safeParse(payload)
   if (result.success) return result.data
   const message = result.error.issues[0]?.message ?? ''
