@@ -120,6 +120,13 @@ describe('config and settings', () => {
     })) as Record<string, unknown>[]
     expect(thingConf.every((entry) => 'requestValue' in entry)).toBe(true)
     await expect(harness.call('getWrkConf', {})).rejects.toEqual(remoteError('ERR_TYPE_INVALID'))
+    // `fields` is a projection the racks run: code operators never reach them
+    const code = { body: 'function () { return 1 }', args: [], lang: 'js' }
+    for (const method of ['getWrkConf', 'getThingConf']) {
+      await expect(harness.call(method, { type: 'miner', fields: { x: { $function: code } } })).rejects.toEqual(
+        remoteError('ERR_QUERY_INVALID'),
+      )
+    }
   })
 
   it('reads and saves rack settings', async () => {

@@ -5,6 +5,7 @@ import { logFailure } from '../rpc/fan-out-policies.ts'
 import { defineMethod } from '../rpc/method.ts'
 import { rackReplyOrZero } from '../rpc/reply-schemas.ts'
 import { requestObject, requiredString } from '../rpc/schema-helpers.ts'
+import { assertSafeQuery } from '../things/query-guard.ts'
 
 /**
  * getWrkConf / getThingConf (r): the method asked of every rack of the type family. Entries
@@ -17,12 +18,15 @@ const rackConfig =
       name,
       op: 'r',
       invalidCode: 'ERR_TYPE_INVALID',
+      errors: ['ERR_QUERY_INVALID'],
       summary: `${name} of every rack of the type family \`type\`, in rack order (\`config: null\` for a failed rack).`,
       reply: z.array(
         z.looseObject({ rackId: z.string(), [successKey]: z.unknown().optional(), config: z.unknown().optional() }),
       ),
       request: requestObject({ type: requiredString('ERR_TYPE_INVALID') }, 'ERR_TYPE_INVALID'),
       handle: async (request) => {
+        // Racks apply `fields` as a mingo projection: no code-running operators reach them.
+        assertSafeQuery(request.fields)
         const results = await context.racks.fanOut(context.registry.select(request.type), name, request)
         return results.map((result) => {
           if (result.ok) return { rackId: result.rack.id, [successKey]: result.value }
