@@ -1,7 +1,14 @@
 import { hasWritePermission } from '@ork/action-approver'
 import { OrkError } from '@ork/errors'
 import { type Logger, silentLogger } from '@ork/logger'
-import { baseTypeOf, type CallOptions, type FanOutResult, matchesTypeFamily, type RackRecord } from '@ork/rack-registry'
+import {
+  baseTypeOf,
+  type CallOptions,
+  type FanOutOptions,
+  type FanOutResult,
+  matchesTypeFamily,
+  type RackRecord,
+} from '@ork/rack-registry'
 import { Query } from 'mingo'
 import pLimit from 'p-limit'
 import { assertSafeQuery } from '../things/query-guard.ts'
@@ -51,7 +58,7 @@ export interface ActionCallerDependencies {
       racks: readonly RackRecord[],
       method: string,
       payload: (rack: RackRecord) => unknown,
-      options: { concurrency?: number; timeout?: number },
+      options: FanOutOptions,
     ): Promise<FanOutResult[]>
     call(rack: RackRecord, method: string, payload: unknown, options: CallOptions): Promise<unknown>
   }
