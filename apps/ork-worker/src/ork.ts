@@ -163,6 +163,7 @@ export async function startOrk(options: StartOrkOptions): Promise<OrkHandle> {
         aggrData: () => config.aggrData,
         timezones: () => context.globalConfig?.aggrTailLogTimezones,
         tailLog: (request) => runTailLog(dependencies, request),
+        aggrSpec: (type) => config.aggrStats?.[type.split('-')[0] as string] ?? null,
         now,
         logger: logger.child('tail-log'),
       })

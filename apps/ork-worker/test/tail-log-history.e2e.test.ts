@@ -242,6 +242,39 @@ describe('daily history job', () => {
     expect(job().lastRun?.todo).toBe(6 - finished.size)
   })
 
+  it('keeps the days of a type without racks open, and refetches finished days when the config changes', async () => {
+    const config = historyConfig({
+      days: 3,
+      timezones: [{ code: 'UTC', offset: 0 }],
+      extraKeys: [{ key: 'stat-5m', type: 'powermeter', tag: 't-powermeter' }],
+    })
+    await harness.restartOrk({ config })
+    clock = at('2024-04-10T12:00:00Z')
+    const fetched = () => job().lastRun?.fetched.map((day) => `${day.type} ${day.date} ${day.complete}`)
+    await job().run()
+    // No powermeter rack: one empty, open day, then the others wait for racks to register.
+    expect(fetched()).toEqual([
+      'powermeter 2024-04-10 false',
+      'miner 2024-04-10 false',
+      'miner 2024-04-09 true',
+      'miner 2024-04-08 true',
+    ])
+    expect(job().lastRun?.todo).toBe(4)
+    clock += HOUR
+    await job().run()
+    expect(fetched()).toEqual(['powermeter 2024-04-10 false', 'miner 2024-04-10 false'])
+
+    // The miner's aggrFields change: its finished days were computed without the new field.
+    const changed = historyConfig({ days: 3, timezones: [{ code: 'UTC', offset: 0 }] })
+    const minerKey = changed.aggrData!.aggrTailLogKeys!.find((entry) => entry.type === 'miner')!
+    minerKey.aggrFields = { ...minerKey.aggrFields, site_power_w: 1 }
+    await harness.restartOrk({ config: changed })
+    await job().run()
+    expect(fetched()).toEqual(['miner 2024-04-10 false', 'miner 2024-04-09 true', 'miner 2024-04-08 true'])
+    await job().run()
+    expect(fetched()).toEqual(['miner 2024-04-10 false'])
+  })
+
   it('a broken entry is logged and does not stop the other entries', async () => {
     const config = historyConfig({
       days: 1,

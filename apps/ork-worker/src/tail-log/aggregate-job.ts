@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { type Logger, silentLogger } from '@ork/logger'
 import type { TailLogRequest } from '@ork/stats'
@@ -35,6 +36,8 @@ export interface TailLogAggregationOptions {
   timezones: () => readonly TimezoneConfig[] | undefined
   /** The ork's tailLog. */
   tailLog: (request: TailLogRequest) => Promise<TailLogOutcome>
+  /** The aggr.stats.json spec a type is aggregated with (part of each day's fingerprint). */
+  aggrSpec?: (type: string) => unknown
   now?: () => number
   logger?: Logger
 }
@@ -45,6 +48,18 @@ export interface FetchedDay {
   code: string
   date: string
   complete: boolean
+}
+
+/** The days of one log key and zone that a run fetches. */
+interface KeyPlan {
+  logKey: AggrTailLogKey
+  zone: HistoryZone
+  /** The fingerprint the key's days are stored with (see {@link daySource}). */
+  source: string
+  /** Today's local day number in the zone. */
+  today: number
+  /** Days to fetch, today first. */
+  missing: DayInterval[]
 }
 
 /** What the last run did. */
@@ -74,6 +89,17 @@ function dayRequest(logKey: AggrTailLogKey, interval: DayInterval, limit: number
 }
 
 /**
+ * Fingerprint of what a key's days are computed from: the request the job sends, the zone's
+ * definition and the type's aggregation spec. A stored day with another one (the config
+ * changed, or it was stored before days had one) is fetched again.
+ */
+function daySource(logKey: AggrTailLogKey, zone: HistoryZone, spec: unknown): string {
+  const { key, tag, fields, aggrFields, limit } = logKey
+  const basis = JSON.stringify({ key, tag, fields, aggrFields, limit, zone: [zone.offset, zone.timezone], spec })
+  return createHash('sha256').update(basis).digest('hex').slice(0, 32)
+}
+
+/**
  * The per-day record limit: the configured one (288 = a day of 5-minute records), scaled
  * for the 23- and 25-hour days of a zone with daylight saving, so those days are cut the
  * same way as 24-hour days.
@@ -91,9 +117,11 @@ function dayLimit(limit: number | undefined, zone: HistoryZone, interval: DayInt
  *
  * Fixes of the reference: days start at the zone's midnight (Q32, Q33; IANA zones follow
  * daylight saving), the number of days is per zone (Q34), finished days are stored by
- * date and never fetched again — also after a restart (Q31, Q35) — and no date maths
- * uses the process time zone (Q38). A run never overlaps another, never throws (errors
- * are logged), logs its progress, and stops between two days when the job is closed.
+ * date and not fetched again — also after a restart (Q31, Q35) — unless what they were
+ * computed from changed (see {@link daySource}), and no date maths uses the process time
+ * zone (Q38). A day is finished only when at least one rack, and every rack, answered.
+ * A run never overlaps another, never throws (errors are logged), logs its progress, and
+ * stops between two days when the job is closed.
  */
 export class TailLogAggregationJob {
   readonly #options: TailLogAggregationOptions
@@ -169,17 +197,19 @@ export class TailLogAggregationJob {
     const now = this.#now()
 
     // Plan first, so that progress can be told as "days done of days to do".
-    const plan: { logKey: AggrTailLogKey; zone: HistoryZone; today: number; missing: DayInterval[] }[] = []
+    const plan: KeyPlan[] = []
     let todo = 0
     for (const logKey of logKeys) {
+      const spec = this.#options.aggrSpec?.(logKey.type) ?? null
       for (const zone of zones) {
+        const source = daySource(logKey, zone, spec)
         const intervals = dayIntervals(zone, days, now)
         const oldest = intervals.at(-1)?.day ?? zone.dayOf(now)
         const stored = await store.getDays(logKey.type, zone.code, oldest, zone.dayOf(now))
-        const complete = new Set(stored.filter((day) => day.complete).map((day) => day.date))
+        const complete = new Set(stored.filter((day) => day.complete && day.source === source).map((day) => day.date))
         const missing = intervals.filter((interval) => !complete.has(isoDate(interval.day)))
         todo += missing.length
-        plan.push({ logKey, zone, today: intervals[0]?.day ?? zone.dayOf(now), missing })
+        plan.push({ logKey, zone, source, today: intervals[0]?.day ?? zone.dayOf(now), missing })
       }
     }
     const summary: TailLogRunSummary = { startedAt: now, todo, done: 0, fetched: [], interrupted: false }
@@ -187,9 +217,10 @@ export class TailLogAggregationJob {
     this.#logger.info('tail-log aggregation started', { todo, days, keys: logKeys.length, zones: zones.length })
     const logEvery = Math.max(1, Math.ceil(todo / 10))
 
-    for (const { logKey, zone, today, missing } of plan) {
+    for (const keyPlan of plan) {
+      const { logKey, zone, today } = keyPlan
       try {
-        await this.#fetchDays(logKey, zone, missing, summary, logEvery)
+        await this.#fetchDays(keyPlan, summary, logEvery)
       } catch (error) {
         // A broken entry (e.g. a type without aggr.stats.json spec) must not stop the others.
         this.#logger.error('tail-log aggregation failed for a key', { type: logKey.type, zone: zone.code, error })
@@ -207,9 +238,7 @@ export class TailLogAggregationJob {
   }
 
   async #fetchDays(
-    logKey: AggrTailLogKey,
-    zone: HistoryZone,
-    missing: readonly DayInterval[],
+    { logKey, zone, source, missing }: KeyPlan,
     summary: TailLogRunSummary,
     logEvery: number,
   ): Promise<void> {
@@ -227,21 +256,34 @@ export class TailLogAggregationJob {
         return
       }
       const request = dayRequest(logKey, interval, dayLimit(logKey.limit, zone, interval))
-      const { rows, failedRacks } = await this.#options.tailLog(request)
+      const { rows, answeredRacks, failedRacks } = await this.#options.tailLog(request)
       const fetchedAt = this.#now()
-      const complete = interval.index > 0 && failedRacks === 0 && fetchedAt >= interval.endTs + DAY_SETTLE_MS
+      const settled = fetchedAt >= interval.endTs + DAY_SETTLE_MS
+      const complete = interval.index > 0 && answeredRacks > 0 && failedRacks === 0 && settled
       const date = isoDate(interval.day)
       await store.putDay(
         logKey.type,
         zone.code,
         interval.day,
-        { date, startTs: interval.startTs, endTs: interval.endTs, fetchedAt, complete, rows },
+        { date, startTs: interval.startTs, endTs: interval.endTs, fetchedAt, complete, rows, source },
         interval.index,
       )
       summary.done++
       summary.fetched.push({ type: logKey.type, code: zone.code, date, complete })
       if (summary.done % logEvery === 0 || summary.done === summary.todo) {
         this.#logger.info('tail-log aggregation progress', { done: summary.done, todo: summary.todo })
+      }
+      if (answeredRacks + failedRacks === 0) {
+        // No rack of the type is registered: every other day would come back empty too. They stay
+        // open (an empty day is never finished) and are fetched once racks of the type register.
+        const skipped = missing.length - missing.indexOf(interval) - 1
+        summary.todo -= skipped
+        this.#logger.warn('tail-log aggregation: no rack of the type, its days stay open', {
+          type: logKey.type,
+          zone: zone.code,
+          skipped,
+        })
+        return
       }
     }
   }

@@ -27,8 +27,16 @@ export interface StoredDay {
   startTs: number
   endTs: number
   fetchedAt: number
-  /** True once fetched after the day ended (plus a settling margin) with every rack answering: never fetched again. */
+  /**
+   * True once fetched after the day ended (plus a settling margin) with at least one rack and
+   * every rack answering: not fetched again while `source` stays the same.
+   */
   complete: boolean
+  /**
+   * Fingerprint of what the rows were computed from (the log key's request, the zone, the
+   * type's aggr.stats spec); a day stored under another one is fetched again.
+   */
+  source?: string
   /** The tailLog rows of the day (normally one row). */
   rows: unknown[]
 }

@@ -35,9 +35,10 @@ export interface TailLogDependencies {
   onAggregationTime?: ((milliseconds: number) => void) | undefined
 }
 
-/** A tailLog result and how many racks failed to answer (the job keeps such days open). */
+/** A tailLog result and how many racks answered or failed (the job keeps a day open unless all answered). */
 export interface TailLogOutcome {
   rows: unknown[]
+  answeredRacks: number
   failedRacks: number
 }
 
@@ -129,6 +130,7 @@ function specsFor(
  */
 export async function runTailLog(dependencies: TailLogDependencies, request: TailLogRequest): Promise<TailLogOutcome> {
   let failedRacks = 0
+  let answeredRacks = 0
   let repliedAt = 0
   const aggrCrossthg = dependencies.aggrCrossthg()
   const rows = await computeTailLog({
@@ -138,7 +140,10 @@ export async function runTailLog(dependencies: TailLogDependencies, request: Tai
     fetchRackReplies: async (rackRequest) => {
       const results = await dependencies.fanOut(dependencies.selectRacks(String(request.type)), 'tailLog', rackRequest)
       const replies = results.map((result) => {
-        if (result.ok) return result.value
+        if (result.ok) {
+          answeredRacks++
+          return result.value
+        }
         failedRacks++
         dependencies.logger.warn('rack request failed', {
           method: 'tailLog',
@@ -157,7 +162,7 @@ export async function runTailLog(dependencies: TailLogDependencies, request: Tai
     onAggregationError: (error) => dependencies.logger.warn('tailLog aggregation stopped early', { error }),
   })
   if (dependencies.onAggregationTime && repliedAt > 0) dependencies.onAggregationTime(performance.now() - repliedAt)
-  return { rows, failedRacks }
+  return { rows, answeredRacks, failedRacks }
 }
 
 /**
