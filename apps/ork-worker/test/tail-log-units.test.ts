@@ -168,7 +168,26 @@ describe('tailLogCustomRangeAggr over stored days (hand-computed)', () => {
     ])
   })
 
-  it('reads a date-time without a zone as UTC, whatever the process time zone (FIX Q38)', async () => {
+  it('reads a date-time without a zone as wall-clock time in the zone, with one as an instant', async () => {
+    // The 'UTC' code with a -5 h offset: the zone of the stored days, picked by timezoneOffset.
+    const fiveHoursWest = { ...context(), timezones: [{ code: 'UTC', offset: -5 * HOUR }] }
+    const range = (startDate: unknown, endDate: unknown) =>
+      customRangeAggr(fiveHoursWest, [{ type: 'miner', startDate, endDate, timezoneOffset: -5 * HOUR }])
+    // 00:30 on 31 January there is 31 January...
+    expect((await range('2024-01-31T00:30:00', '2024-01-31T00:30'))[0]?.data).toMatchObject({ s: 20 })
+    // ...while 00:30 UTC on 31 January is still 30 January there.
+    expect((await range('2024-01-31T00:30:00Z', at('2024-01-31T00:30:00Z')))[0]?.data).toMatchObject({ s: 10 })
+    expect((await range('2024-01-31T05:30:00+05:00', '2024-01-31T00:30:00.000Z'))[0]?.data).toMatchObject({ s: 10 })
+  })
+
+  it('refuses date strings that Date reads in the process time zone (FIX Q38)', async () => {
+    for (const startDate of ['01/31/2024', '2024-01-31 00:30', 'Jan 31 2024', '2024-13-01', '1706659200000']) {
+      const [entry] = await customRangeAggr(context(), [{ type: 'miner', startDate, endDate: '2024-02-01' }])
+      expect(entry?.error, startDate).toBe('ERR_START_DATE_INVALID')
+    }
+  })
+
+  it('reads a date-time without a zone the same whatever the process time zone (FIX Q38)', async () => {
     const request = { type: 'miner', startDate: '2024-01-31T00:30:00', endDate: '2024-01-31T23:30' }
     const savedZone = process.env.TZ
     try {

@@ -32,26 +32,40 @@ export interface CustomRangeContext {
   timezones: readonly TimezoneConfig[] | undefined
 }
 
-const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/
-/** An ISO date-time without `Z` or an offset, which `Date` would read in the process time zone. */
-const LOCAL_DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?$/
+/** `2024-03-10`, or `2024-03-10T08:00[:00[.000]]` without a zone: a date of the zone's calendar. */
+const ZONELESS_DATE = /^(\d{4}-\d{2}-\d{2})(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?$/
+/** An ISO date-time with `Z` or an offset: an instant. */
+const ZONED_DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/
 
-function parseDate(value: unknown, code: string): Date {
-  if (!value) throw new OrkError(code)
-  // FIX Q38: a date-time without a zone is read as UTC, whatever the process time zone.
-  const date = new Date(typeof value === 'string' && LOCAL_DATE_TIME.test(value) ? `${value}Z` : (value as number))
-  if (Number.isNaN(date.getTime())) throw new OrkError(code)
-  return date
-}
+/** A request date: an instant, or a date of the zone's calendar (`day` since 1970-01-01). */
+type RequestDate = { instant: number } | { day: number }
 
 /**
- * The local day a request date designates: a date-only string (`2024-03-10`) is that
- * calendar date; a timestamp or a date-time is the zone's day containing that instant.
- * (FIX Q38: no process time zone; for UTC and midnight inputs this is the reference's day.)
+ * Reads a request date (FIX Q38: never in the process time zone):
+ * - a timestamp (ms) or an ISO date-time with `Z` or an offset is an instant;
+ * - an ISO date, or a date-time without a zone, is that date of the zone's calendar (wall-clock time there).
+ * Any other string is refused with `code`: `Date` reads such strings in the process time zone.
  */
-function requestDay(value: unknown, date: Date, zone: HistoryZone): number {
-  if (typeof value === 'string' && DATE_ONLY.test(value)) return dayFromDate(date)
-  return zone.dayOf(date.getTime())
+function parseRequestDate(value: unknown, code: string): RequestDate {
+  if (!value) throw new OrkError(code)
+  if (typeof value === 'number') {
+    if (Number.isNaN(new Date(value).getTime())) throw new OrkError(code)
+    return { instant: value }
+  }
+  const zoneless = typeof value === 'string' ? ZONELESS_DATE.exec(value) : null
+  if (zoneless) {
+    const midnight = Date.parse(`${zoneless[1]}T00:00:00Z`)
+    if (!Number.isNaN(midnight)) return { day: dayFromDate(new Date(midnight)) }
+  } else if (typeof value === 'string' && ZONED_DATE_TIME.test(value)) {
+    const instant = Date.parse(value)
+    if (!Number.isNaN(instant)) return { instant }
+  }
+  throw new OrkError(code, { reason: 'expected an ISO date, an ISO date-time or a timestamp' })
+}
+
+/** The local day of `zone` a request date designates. */
+function requestDay(date: RequestDate, zone: HistoryZone): number {
+  return 'day' in date ? date.day : zone.dayOf(date.instant)
 }
 
 function pickZone(key: CustomRangeKey, timezones: readonly TimezoneConfig[] | undefined): TimezoneConfig {
@@ -123,17 +137,14 @@ function finish(
  */
 export async function customRangeForKey(context: CustomRangeContext, key: CustomRangeKey): Promise<unknown> {
   if (!key || typeof key !== 'object' || !key.type) throw new OrkError('ERR_TYPE_INVALID')
-  const start = parseDate(key.startDate, 'ERR_START_DATE_INVALID')
-  const end = parseDate(key.endDate, 'ERR_END_DATE_INVALID')
-  const zoneConfig = pickZone(key, context.timezones)
-  const zone = resolveHistoryZone(zoneConfig)
+  const start = parseRequestDate(key.startDate, 'ERR_START_DATE_INVALID')
+  const end = parseRequestDate(key.endDate, 'ERR_END_DATE_INVALID')
+  const zone = resolveHistoryZone(pickZone(key, context.timezones))
   const type = String(key.type)
   const logKey = (context.aggrData.aggrTailLogKeys ?? []).find((entry) => entry.type === type)
   if (!logKey) return {}
   const state = rangeState(logKey, type, context.aggrStats)
-  const fromDay = requestDay(key.startDate, start, zone)
-  const toDay = requestDay(key.endDate, end, zone)
-  const stored = await context.store.getDays(type, zone.code, fromDay, toDay)
+  const stored = await context.store.getDays(type, zone.code, requestDay(start, zone), requestDay(end, zone))
 
   if (key.shouldReturnDailyData) {
     const fields = (key.fields && typeof key.fields === 'object' ? key.fields : {}) as Projection
