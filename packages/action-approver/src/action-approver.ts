@@ -34,8 +34,12 @@ export interface ActionApproverOptions {
   bee?: Hyperbee
   /** Where approved actions run; may also be given later with `setExecutor` or `initWrk`. */
   executor?: ActionExecutor
-  /** Deadline of one action's execution, in ms (default {@link DEFAULT_EXECUTION_TIMEOUT_MS}). */
-  executionTimeoutMs?: number
+  /**
+   * Deadline of one action's execution, in ms (default {@link DEFAULT_EXECUTION_TIMEOUT_MS}),
+   * or a function giving it for each action (e.g. growing with its number of device calls);
+   * when the function throws or gives no positive number, the default applies.
+   */
+  executionTimeoutMs?: number | ((record: ActionRecord) => number)
   /**
    * Actions still in voting this many ms after creation are denied (status
    * `DENIED`, error `ERR_ACTION_EXPIRED`) by the next execution pass or by the
@@ -68,7 +72,7 @@ type WriteOperation = { put: ActionState; id: number; json: string } | { del: Ac
  */
 export class ActionApprover {
   readonly #logger: Logger
-  readonly #executionTimeoutMs: number
+  readonly #executionTimeoutMs: number | ((record: ActionRecord) => number)
   readonly #votingExpiryMs: number
   readonly #markUnfinishedCalls: (payload: unknown[], code: string) => void
   readonly #mutex = new KeyedMutex<number>()
@@ -87,7 +91,9 @@ export class ActionApprover {
   constructor(options: ActionApproverOptions = {}) {
     this.#logger = options.logger ?? silentLogger
     const timeout = options.executionTimeoutMs ?? DEFAULT_EXECUTION_TIMEOUT_MS
-    if (!Number.isFinite(timeout) || timeout <= 0) throw new OrkError('ERR_OPTS_EXECUTION_TIMEOUT_INVALID')
+    if (typeof timeout !== 'function' && !isPositiveNumber(timeout)) {
+      throw new OrkError('ERR_OPTS_EXECUTION_TIMEOUT_INVALID')
+    }
     this.#executionTimeoutMs = timeout
     const expiry = options.votingExpiryMs ?? 0
     if (!Number.isFinite(expiry) || expiry < 0) throw new OrkError('ERR_OPTS_VOTING_EXPIRY_INVALID')
@@ -580,7 +586,7 @@ export class ActionApprover {
         { put: 'ready', id, json: JSON.stringify(record) },
       ]
     }
-    const run = new ExecutionRun(record, this.#executionTimeoutMs, (json) =>
+    const run = new ExecutionRun(record, this.#executionTimeoutFor(record), (json) =>
       this.#write([{ put: 'executing', id, json }]),
     )
     this.#currentRun = run
@@ -617,6 +623,19 @@ export class ActionApprover {
     }
     await this.#write([...carried, { put: 'executing', id, json }, { del: 'ready', id }])
     return record
+  }
+
+  #executionTimeoutFor(record: ActionRecord): number {
+    const timeout = this.#executionTimeoutMs
+    if (typeof timeout === 'number') return timeout
+    try {
+      const ms = timeout(record)
+      if (isPositiveNumber(ms)) return ms
+      this.#logger.warn('execution deadline is not a positive number; using the default', { id: record.id, ms })
+    } catch (error) {
+      this.#logger.warn('execution deadline failed; using the default', { id: record.id, error })
+    }
+    return DEFAULT_EXECUTION_TIMEOUT_MS
   }
 
   #invoke(record: ActionRecord, run: ExecutionRun): Promise<Outcome> {
@@ -688,6 +707,10 @@ function finalJson(record: ActionRecord, lastPayloadJson: string): string {
       return JSON.stringify({ ...failed, payload: JSON.parse(lastPayloadJson) as unknown })
     }
   }
+}
+
+function isPositiveNumber(value: unknown): value is number {
+  return typeof value === 'number' && Number.isFinite(value) && value > 0
 }
 
 async function collect<T>(iterable: AsyncIterable<T>): Promise<T[]> {

@@ -415,6 +415,29 @@ describe('execution', () => {
     expect(await collect(approver.query('executing'))).toEqual([])
   })
 
+  it('takes a per-action deadline from a function, and the default when it gives none', async () => {
+    const seen: number[] = []
+    const executor: ActionExecutor = {
+      hasAction: () => true,
+      execute: (action) => (action === 'slow' ? new Promise((resolve) => setTimeout(resolve, 120, 'late')) : 'fast'),
+    }
+    const executionTimeoutMs = (record: ActionRecord) => {
+      seen.push(record.id)
+      if (record.action === 'broken') throw new Error('no deadline')
+      return record.action === 'slow' ? 60 : 5_000
+    }
+    const { approver } = await setup({ executor, executionTimeoutMs })
+    const push = (action: string) => approver.pushAction({ action, payload: [[]], voter: 'joe', reqVotes: 1 })
+    const slow = await push('slow')
+    const fast = await push('fast')
+    const broken = await push('broken')
+    await approver.execActions()
+    expect(seen).toEqual([slow.id, fast.id, broken.id])
+    expect((await approver.getAction('done', slow.id)).data.error).toBe('ERR_ACTION_TIMEOUT')
+    expect((await approver.getAction('done', fast.id)).data.status).toBe('COMPLETED')
+    expect((await approver.getAction('done', broken.id)).data.status).toBe('COMPLETED')
+  })
+
   it('ends unserialisable results as FAILED with ERR_ACTION_RESULT_INVALID', async () => {
     const circular: Record<string, unknown> = {}
     circular.self = circular
