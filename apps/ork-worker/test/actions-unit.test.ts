@@ -381,3 +381,50 @@ describe('pushActionsBatch after a failing element', () => {
     }
   })
 })
+
+describe('execution deadline', () => {
+  let directory: string | undefined
+  afterEach(() => {
+    if (directory) rmSync(directory, { recursive: true, force: true })
+  })
+
+  it('is the worst case of the calls when that is longer than the configured one', async () => {
+    const { dependencies } = fakeRacks([], () => null)
+    const caller = new ActionCaller({ ...dependencies, callTargetsLimit: 50 })
+    expect(caller.worstCaseMs({ r1: { calls: new Array(70).fill({ id: 'x' }) }, r2: { calls: [{ id: 'y' }] } })).toBe(
+      2 * 30_000,
+    )
+    expect(caller.worstCaseMs(undefined)).toBe(0)
+  })
+
+  it('lets every call of a long action run, rather than cutting it at the configured deadline', async () => {
+    directory = mkdtempSync(join(tmpdir(), 'ork-deadline-'))
+    const store = new Corestore(directory)
+    const miners = [rack('miner-rack-1', 'miner-am-s19xp')]
+    const { dependencies } = fakeRacks(miners, async (_rack, method, payload) => {
+      if (method === 'getWriteCalls') return { calls: ['d0', 'd1', 'd2'].map((id) => ({ id, tags: [] })), reqVotes: 1 }
+      await new Promise((resolve) => setTimeout(resolve, 60))
+      return { done: (payload as { id: string }).id }
+    })
+    // One call at a time, 60 ms each: 180 ms of calls against a configured 100 ms.
+    const actions = new OrkActions({ ...dependencies, store, callTargetsLimit: 1, executionTimeoutMs: 100 })
+    try {
+      await actions.ready()
+      const pushed = await actions.pushAction({
+        query: {},
+        action: 'reboot',
+        params: [],
+        voter: 'joe',
+        authPerms: ['miner:w'],
+      } as PushActionRequest)
+      await actions.approver.execActions()
+      const { data } = await actions.approver.getAction('done', pushed.id as number)
+      expect(data.status).toBe('COMPLETED')
+      const calls = (data.payload[1] as Record<string, { calls: { id: string; result?: unknown }[] }>)['miner-rack-1']!
+      expect(calls.calls.map((call) => call.result)).toEqual([{ done: 'd0' }, { done: 'd1' }, { done: 'd2' }])
+    } finally {
+      await actions.close()
+      await store.close()
+    }
+  })
+})

@@ -212,6 +212,21 @@ export class ActionCaller {
   }
 
   /**
+   * The longest {@link callTargets} can take on `targets`: every unanswered call, `callTargetsLimit`
+   * at a time, each at its full deadline.
+   */
+  worstCaseMs(targets: unknown): number {
+    let calls = 0
+    if (targets && typeof targets === 'object') {
+      for (const target of Object.values(targets as Record<string, unknown>)) {
+        const list = (target as ActionTarget | null)?.calls
+        if (Array.isArray(list)) calls += list.length
+      }
+    }
+    return Math.ceil(calls / this.callTargetsLimit) * EXECUTION_CALL_TIMEOUT_MS
+  }
+
+  /**
    * Executes every call of every target, `callTargetsLimit` at a time, each with the net
    * default deadline (30 s). Outcomes are written into the calls (`result` or `error`);
    * calls that already have one are not sent again. Never throws for a failed call.

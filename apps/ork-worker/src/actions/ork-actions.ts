@@ -5,6 +5,7 @@ import {
   type ActionRecord,
   type ActionState,
   type CancelBatchResult,
+  DEFAULT_EXECUTION_TIMEOUT_MS,
   hasWritePermission,
 } from '@ork/action-approver'
 import { OrkError } from '@ork/errors'
@@ -17,6 +18,7 @@ import {
   ActionCaller,
   type ActionCallerDependencies,
   type ActionTargets,
+  EXECUTION_CALL_TIMEOUT_MS,
   isInvalidActionError,
   validateWriteCallsArguments,
 } from './action-caller.ts'
@@ -81,7 +83,10 @@ export interface ActionBatchGroup {
 export interface OrkActionsOptions extends ActionCallerDependencies {
   /** The worker's data corestore (`store/<cluster>-db`); the approver's bee is opened on it. */
   store: { get(options: { name: string }): unknown }
-  /** Deadline of one action's whole execution (approver default 600 s). */
+  /**
+   * Deadline of one action's whole execution (approver default 600 s); an action with more
+   * calls than fit in it gets as long as its calls can take (see {@link ActionCaller.worstCaseMs}).
+   */
   executionTimeoutMs?: number
   /** Where write requests and executions are recorded. */
   auditLog?: AuditLog
@@ -115,10 +120,14 @@ export class OrkActions {
     this.#auditLog = options.auditLog
     this.caller = new ActionCaller({ ...options, logger: this.#logger })
     this.#bee = new Hyperbee(options.store.get({ name: APPROVER_BEE_NAME }))
+    const configuredDeadline = options.executionTimeoutMs ?? DEFAULT_EXECUTION_TIMEOUT_MS
     this.approver = new ActionApprover({
       bee: this.#bee as never,
       executor: this.#executor(),
-      ...(options.executionTimeoutMs !== undefined ? { executionTimeoutMs: options.executionTimeoutMs } : {}),
+      // Never shorter than its calls can take: with racks that accept calls but never answer,
+      // a fixed deadline could end the action before the calls queued behind theirs were sent.
+      executionTimeoutMs: (record) =>
+        Math.max(configuredDeadline, this.caller.worstCaseMs(record.payload?.[1]) + EXECUTION_CALL_TIMEOUT_MS),
       logger: this.#logger.child('approver'),
     })
   }
