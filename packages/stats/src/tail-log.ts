@@ -68,7 +68,8 @@ export interface PreparedTailLogRequest {
  * `aggrCount`, `aggrIntervals` to a non-empty `aggrFields`.
  *
  * FIX (Q2): works on copies — neither `request` nor `spec` is modified — while the payload
- * racks receive is byte-identical to the reference's (same keys, same order).
+ * racks receive holds the same keys and values as the reference's, in the given request's
+ * key order (`fields` gains the op sources after its own keys, as in the reference).
  */
 export function prepareTailLogRequest(request: TailLogRequest, spec: TailLogSpec): PreparedTailLogRequest {
   const aggrFields: Projection = { ...(request.aggrFields || {}) }
