@@ -53,6 +53,9 @@ describe('parseCliArgs', () => {
     expect(usage(['-s', key])).toThrow(new UsageError('-m <method> is required'))
     expect(usage(['-s', key, '-m', 'x', '-t', '1.5'])).toThrow(/-t: expected a timeout in ms/)
     expect(usage(['-s', key, '-m', 'x', '-t', '0'])).toThrow(/-t: expected a timeout in ms/)
+    expect(usage(['-s', key, '-m', 'x', '-t', '3000000000'])).toThrow(
+      /-t: expected a timeout in ms from 1 to 2147483647/,
+    )
     expect(usage(['-s', key, '-m', 'x', '-d', '{}', '-f', 'a.json'])).toThrow(/not both/)
     expect(usage(['-s', key, '-m', 'x', '--bootstrap', 'nohost'])).toThrow(/--bootstrap: expected host:port/)
     expect(usage(['-s', key, '-m', 'x', '--bootstrap', 'h:70000'])).toThrow(/--bootstrap/)

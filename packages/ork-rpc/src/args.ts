@@ -1,3 +1,6 @@
+/** The longest `-t` Node's timers can wait. */
+const MAX_TIMEOUT_MS = 2_147_483_647
+
 /** A command line ork-rpc cannot run: printed with the usage hint, exit code 2. */
 export class UsageError extends Error {
   constructor(message: string) {
@@ -118,7 +121,10 @@ export function parseCliArgs(argv: readonly string[]): CliOptions {
       case '--timeout': {
         const text = value()
         const timeout = Number(text)
-        if (!/^\d+$/.test(text) || timeout <= 0) throw new UsageError(`-t: expected a timeout in ms, got "${text}"`)
+        // Node's timers hold at most 2^31 − 1 ms (~24.8 days); a longer one fires at once.
+        if (!/^\d+$/.test(text) || timeout <= 0 || timeout > MAX_TIMEOUT_MS) {
+          throw new UsageError(`-t: expected a timeout in ms from 1 to ${MAX_TIMEOUT_MS}, got "${text}"`)
+        }
         options.timeoutMs = timeout
         break
       }

@@ -6,7 +6,8 @@
 import { runOrkRpc } from './run.ts'
 
 const controller = new AbortController()
-process.once('SIGINT', () => controller.abort())
+// Every way a shell stops a command: the client's temporary store is removed on each of them.
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.once(signal, () => controller.abort())
 
 runOrkRpc(process.argv.slice(2), { signal: controller.signal }).then(
   (exitCode) => {

@@ -37,8 +37,15 @@ describe('validateOrkRequest against the generated reference', () => {
       message: 'expected a string matching ^[0-9a-fA-F]{64}$',
       code: 'ERR_RACK_INFO_RPC_PUBKEY_INVALID',
     })
-    expect(validateOrkRequest(method('listThings'), { limit: -1 })).toMatchObject({
+    expect(validateOrkRequest(method('listThings'), { limit: -1 })).toEqual({
       path: '/limit',
+      message: 'expected ≥ 0',
+      code: 'ERR_LIMIT_INVALID',
+    })
+    // 1e400 parses to Infinity, which would travel as null
+    expect(validateOrkRequest(method('listThings'), JSON.parse('{"limit":1e400}'))).toMatchObject({
+      path: '/limit',
+      message: 'expected a finite number',
       code: 'ERR_LIMIT_INVALID',
     })
     expect(validateOrkRequest(method('listThings'), { offset: 1.5, limit: 'x' })).toMatchObject({

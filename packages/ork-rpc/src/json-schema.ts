@@ -45,7 +45,7 @@ function deepEqual(left: Json, right: Json): boolean {
 /**
  * Checks a JSON value against the subset of JSON Schema that zod's `toJSONSchema` emits
  * for the ork's methods: `type`, `const`, `enum`, `properties`, `required`,
- * `additionalProperties`, `propertyNames`, `items`, `minItems`/`maxItems`,
+ * `additionalProperties`, `propertyNames`, `minProperties`, `items`, `minItems`/`maxItems`,
  * `minLength`/`maxLength`, `pattern`, `minimum`/`maximum`/`exclusiveMinimum`/
  * `exclusiveMaximum`, `anyOf`, `oneOf`, `allOf`. Other keywords are ignored (they only
  * make the check looser). Returns the first violation in the server's validation order
@@ -60,8 +60,12 @@ export function findSchemaViolation(
   const code = typeof schema['x-error'] === 'string' ? schema['x-error'] : inheritedCode
   const fail = (message: string, at = path, atCode = code): SchemaViolation => ({ path: at, message, code: atCode })
 
+  // `1e400` parses to Infinity, which JSON.stringify sends as null: the server would never see the number.
+  if (typeof value === 'number' && !Number.isFinite(value)) {
+    return fail('expected a finite number', path, firstCode(schema) ?? code)
+  }
   if (schema.type !== undefined) {
-    const types = Array.isArray(schema.type) ? (schema.type as string[]) : [schema.type as string]
+    const types = typesOf(schema)
     if (!types.some((type) => matchesType(value, type))) {
       return fail(`expected ${types.join(' or ')}, got ${typeOf(value)}`)
     }
@@ -113,6 +117,9 @@ export function findSchemaViolation(
   }
 
   if (isPlainObject(value)) {
+    if (typeof schema.minProperties === 'number' && Object.keys(value).length < schema.minProperties) {
+      return fail(`expected at least ${schema.minProperties} ${schema.minProperties === 1 ? 'field' : 'fields'}`)
+    }
     const properties = isPlainObject(schema.properties) ? (schema.properties as Record<string, JsonSchema>) : {}
     const required = new Set(Array.isArray(schema.required) ? (schema.required as string[]) : [])
     for (const [name, propertySchema] of Object.entries(properties)) {
@@ -154,7 +161,12 @@ export function findSchemaViolation(
     const violations = (options as JsonSchema[]).map((option) => findSchemaViolation(option, value, path, code))
     const matching = violations.filter((violation) => violation === null).length
     if (matching === 0) {
-      // the first alternative is the interesting one (`T | null` for optional fields)
+      // The alternative of the value's own type says what is wrong with it (`limit: -1` against
+      // `integer ≥ 0 | null`: "expected ≥ 0"); else the first one (`T | null` for optional fields).
+      const ofItsType = (options as JsonSchema[]).flatMap((option, index) =>
+        option.type !== undefined && typesOf(option).some((type) => matchesType(value, type)) ? [index] : [],
+      )
+      if (ofItsType.length === 1) return violations[ofItsType[0] as number] as SchemaViolation
       const first = violations[0] as SchemaViolation
       const expected = (options as JsonSchema[]).map(describeType).join(' or ')
       return first.path === path ? fail(`expected ${expected}, got ${typeOf(value)}`, path, first.code) : first
@@ -162,6 +174,10 @@ export function findSchemaViolation(
     if (keyword === 'oneOf' && matching > 1) return fail('matches more than one alternative')
   }
   return null
+}
+
+function typesOf(schema: JsonSchema): string[] {
+  return Array.isArray(schema.type) ? (schema.type as string[]) : [schema.type as string]
 }
 
 function describeType(schema: JsonSchema): string {

@@ -87,6 +87,28 @@ describe('runOrkRpc in process', () => {
     expect(err.join('')).toBe('ork-rpc: INTERRUPTED: slow interrupted\n')
   })
 
+  it('ends with 130 when interrupted while -f - waits for input', async () => {
+    const { err, io } = capture()
+    const controller = new AbortController()
+    const key = server.rpcPublicKey.toString('hex')
+    const running = runOrkRpc([...bootstrap, '-s', key, '-m', 'listRacks', '-f', '-'], {
+      ...io,
+      signal: controller.signal,
+      // stdin that never ends until the reader gives up
+      readStdin: (signal) => new Promise((done) => signal?.addEventListener('abort', () => done(''))),
+    })
+    setTimeout(() => controller.abort(), 20)
+    expect(await running).toBe(ExitCode.INTERRUPTED)
+    expect(err.join('')).toBe('ork-rpc: INTERRUPTED: interrupted\n')
+  })
+
+  it('says what to check when no worker answers to the key', async () => {
+    const { err, io } = capture()
+    const code = await runOrkRpc([...bootstrap, '-s', 'ab'.repeat(32), '-m', 'listRacks', '-t', '20000'], io)
+    expect(code).toBe(ExitCode.TRANSPORT)
+    expect(err.join('')).toMatch(/^ork-rpc: CHANNEL_CLOSED: could not reach a{1}b.*check -s and --bootstrap.*--store/)
+  }, 30_000)
+
   it('prints the help on stdout', async () => {
     const { out, io } = capture()
     expect(await runOrkRpc(['-h'], io)).toBe(0)

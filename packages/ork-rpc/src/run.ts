@@ -30,8 +30,8 @@ export interface CliIo {
   stderr: ProgressStream
   /** Resolves relative paths (`-s` status files, `-f`); default `process.cwd()`. */
   cwd: string
-  /** Reads `-f -`; default: the process's stdin. */
-  readStdin: () => string
+  /** Reads `-f -`; default: the process's stdin (given up when `signal` aborts). */
+  readStdin: (signal?: AbortSignal) => string | Promise<string>
   /** Aborting closes the client and ends the call with exit code 130. */
   signal?: AbortSignal
 }
@@ -68,9 +68,22 @@ function resolveServerKey(server: string, cwd: string): string {
   return key.toLowerCase()
 }
 
-function readPayloadText(options: CliOptions, io: CliIo): string | undefined {
+/** Reads all of stdin without blocking the event loop, so Ctrl-C still ends a read that waits for input. */
+async function readProcessStdin(signal?: AbortSignal): Promise<string> {
+  const chunks: Buffer[] = []
+  const stop = () => process.stdin.destroy()
+  signal?.addEventListener('abort', stop, { once: true })
+  try {
+    for await (const chunk of process.stdin) chunks.push(chunk as Buffer)
+  } finally {
+    signal?.removeEventListener('abort', stop)
+  }
+  return Buffer.concat(chunks).toString('utf8')
+}
+
+async function readPayloadText(options: CliOptions, io: CliIo): Promise<string | undefined> {
   if (options.file === undefined) return options.data
-  if (options.file === '-') return io.readStdin()
+  if (options.file === '-') return io.readStdin(io.signal)
   try {
     return readFileSync(resolve(io.cwd, options.file), 'utf8')
   } catch (error) {
@@ -87,7 +100,13 @@ function parsePayload(text: string | undefined, source: string): unknown {
   }
 }
 
-function describeFailure(error: unknown, method: string, timeoutMs: number, transport: Transport): CliFailure {
+function describeFailure(
+  error: unknown,
+  method: string,
+  key: string,
+  timeoutMs: number,
+  transport: Transport,
+): CliFailure {
   const { RemoteError, TransportError } = transport
   if (error instanceof CliFailure) return error
   if (error instanceof RemoteError) {
@@ -103,6 +122,11 @@ function describeFailure(error: unknown, method: string, timeoutMs: number, tran
       message = `the server has no method "${method}"${similar.length > 0 ? ` (did you mean ${similar.join(', ')}?)` : ''}`
     }
     if (error.code === 'REQUEST_ERROR' && error.causeMessage) message = `${method} failed: ${error.causeMessage}`
+    if (error.code === 'CHANNEL_CLOSED') {
+      message =
+        `could not reach ${key}: no worker with this key on this DHT (check -s and --bootstrap), ` +
+        "or its allow list does not admit this client (keep a client key with --store and add it to the worker's allow list)"
+    }
     return new CliFailure(error.code, message, ExitCode.TRANSPORT)
   }
   if (isOrkError(error)) return new CliFailure(error.code, error.message, ExitCode.TRANSPORT)
@@ -133,7 +157,7 @@ export async function runOrkRpc(argv: readonly string[], io: Partial<CliIo> = {}
     stdout: io.stdout ?? process.stdout,
     stderr: io.stderr ?? process.stderr,
     cwd: io.cwd ?? process.cwd(),
-    readStdin: io.readStdin ?? (() => readFileSync(0, 'utf8')),
+    readStdin: io.readStdin ?? readProcessStdin,
     ...(io.signal ? { signal: io.signal } : {}),
   }
   let options: CliOptions
@@ -158,7 +182,10 @@ export async function runOrkRpc(argv: readonly string[], io: Partial<CliIo> = {}
   const raw = documented?.encoding === 'raw'
   try {
     key = resolveServerKey(options.server as string, streams.cwd)
-    const text = readPayloadText(options, streams)
+    const text = await readPayloadText(options, streams)
+    if (streams.signal?.aborted) {
+      return reportFailure(streams, options, new CliFailure('INTERRUPTED', 'interrupted', ExitCode.INTERRUPTED))
+    }
     payload = raw ? Buffer.from(text ?? '') : parsePayload(text, options.file !== undefined ? '-f' : '-d')
   } catch (error) {
     if (!(error instanceof UsageError)) throw error
@@ -210,7 +237,7 @@ export async function runOrkRpc(argv: readonly string[], io: Partial<CliIo> = {}
     return ExitCode.OK
   } catch (error) {
     stopProgress()
-    return reportFailure(streams, options, describeFailure(error, method, options.timeoutMs, transport))
+    return reportFailure(streams, options, describeFailure(error, method, key, options.timeoutMs, transport))
   } finally {
     if (onAbort) streams.signal?.removeEventListener('abort', onAbort)
     await node.close().catch(() => {})

@@ -27,7 +27,7 @@ export function describeSchema(schema: JsonSchema | undefined, depth = 0): strin
       return depth > 2 ? 'array' : `array of ${describeSchema(schema.items as JsonSchema | undefined, depth + 1)}`
     case 'object': {
       const properties = schema.properties as Record<string, JsonSchema> | undefined
-      if (!properties || depth > 1) return 'object'
+      if (!properties || depth > 1) return schema.minProperties === 1 ? 'object with at least one field' : 'object'
       const required = new Set((schema.required as string[] | undefined) ?? [])
       const fields = Object.entries(properties).map(
         ([name, property]) => `${name}${required.has(name) ? '' : '?'}: ${describeSchema(property, depth + 1)}`,
@@ -58,7 +58,7 @@ function requestTable(params: JsonSchema): string[] {
     )
   }
   if (params.additionalProperties !== false) {
-    lines.push('', 'Other fields are accepted and passed on to racks as sent.')
+    lines.push('', 'Other fields are accepted; a method that asks racks passes them on as sent.')
   }
   return lines
 }

@@ -47,7 +47,9 @@ export const setGlobalConfig = (context: OrkContext) =>
     reply: anyObject.nullable(),
     request: z
       .record(z.string(), z.unknown(), { error: 'ERR_CONFIG_INVALID' })
-      .refine((value) => Object.keys(value).length > 0, { error: 'ERR_CONFIG_INVALID' }),
+      .refine((value) => Object.keys(value).length > 0, { error: 'ERR_CONFIG_INVALID' })
+      // the refinement, as JSON Schema says it (API reference, ork-rpc's check)
+      .meta({ minProperties: 1 }),
     handle: (request) => {
       if (!context.globalConfig) throw new OrkError('ERR_GLOBAL_CONFIG_NOT_FOUND')
       if (typeof request.isAutoSleepAllowed !== 'boolean') return null
