@@ -237,7 +237,7 @@ describe('rack actions', () => {
     const registered = await push({
       query: {},
       action: 'registerThing',
-      params: [{ rackId, id: 'new-miner-1', info: { pos: 'A1' } }],
+      params: [{ rackId, id: 'new-miner-1', opts: { address: '10.250.0.1', port: 4028 }, info: { pos: 'A1' } }],
     })
     expect(registered.errors).toEqual([])
     const done = await untilDone(registered.id!)
@@ -248,6 +248,7 @@ describe('rack actions', () => {
     expect(call!.params).toEqual({
       rackId,
       id: 'new-miner-1',
+      opts: { address: '10.250.0.1', port: 4028 },
       info: { pos: 'A1' },
       actionId: registered.id,
       user: 'joe',

@@ -271,6 +271,48 @@ describe('write path', () => {
     expect(rack.executedCalls).toEqual([])
   })
 
+  it('checks container actions as the container template does', async () => {
+    const container = new RackModel({ type: 'container-bd-d40', count: 2, seed: 1, now: () => NOW })
+    const calls = (action: string, params: unknown[]) =>
+      container.handle('getWriteCalls', { query: {}, action, params }) as Promise<{ calls: unknown[] }>
+    expect((await calls('switchContainer', [true])).calls).toHaveLength(2)
+    expect((await calls('switchSocket', [[['pdu-1', '3', false]]])).calls).toHaveLength(2)
+    expect((await calls('switchCoolingSystem', [false])).calls).toHaveLength(2)
+    const refused: [string, unknown[], string][] = [
+      ['switchContainer', ['yes'], 'ERR_SWITCH_CONTAINER_ENABLED_INVALID'],
+      ['switchCoolingSystem', [], 'ERR_SWITCH_COOLING_SYSTEM_ENABLED_INVALID'],
+      ['switchSocket', [{}], 'ERR_SWITCH_SOCKET_ARGS_INVALID'],
+      ['switchSocket', [[[1, '3', true]]], 'ERR_SWITCH_SOCKET_PDU_INDEX_INVALID'],
+      ['switchSocket', [[['pdu-1', 3, true]]], 'ERR_SWITCH_SOCKET_SOCKET_INDEX_INVALID'],
+      ['switchSocket', [[['pdu-1', '3', 'on']]], 'ERR_SWITCH_SOCKET_ENABLED_INVALID'],
+    ]
+    for (const [action, params, code] of refused) await expect(calls(action, params)).rejects.toThrow(code)
+  })
+
+  it('answers malformed write requests as the templates do', async () => {
+    const rack = minerRack({ count: 2 })
+    const id = 'am-s19xp-r1-0001'
+    // `ctrl[method](...req.params)`: the engine's own messages; a string spreads into characters
+    await expect(rack.handle('queryThing', { id, method: 'reboot' })).rejects.toThrow(
+      'req.params is not iterable (cannot read property undefined)',
+    )
+    await expect(rack.handle('queryThing', { id, method: 'reboot', params: null })).rejects.toThrow(
+      'req.params is not iterable (cannot read property null)',
+    )
+    await expect(rack.handle('queryThing', { id, method: 'setLED', params: 'x' })).rejects.toThrow(
+      'ERR_SET_LED_ENABLED_INVALID',
+    )
+    await expect(rack.handle('getWriteCalls', { query: {}, action: 'reboot' })).rejects.toThrow(
+      'params is not iterable',
+    )
+    // applyThings fails each thing inside its try: nothing runs, nothing counts
+    expect(await rack.handle('applyThings', { method: 'reboot', query: {} })).toBe(0)
+    expect(rack.executedCalls.filter((call) => call.method === 'applyThings')).toEqual([])
+    await expect(rack.handle('saveWrkSettings', { entries: 'abc' })).rejects.toThrow('ERR_ENTRIES_INVALID')
+    // the real-time record has no time: it falls in no bucket
+    expect(await rack.handle('tailLog', { key: 'stat-rtd', tag: 't-miner', groupRange: '1H' })).toEqual([])
+  })
+
   it('executes queryThing actions, records each call and changes the device', async () => {
     const rack = minerRack()
     const trailer = { actionId: 1700000000001, user: 'ops@example' }
@@ -308,10 +350,28 @@ describe('write path', () => {
   it('runs registerThing, updateThing, forgetThings and rackReboot like the rack, recording each', async () => {
     const rack = minerRack({ count: 2 })
     expect(await rack.handle('getThingConf', { requestType: 'nextAvailableCode' })).toBe('AM-S19XP-0003')
+    const opts = { address: '10.9.9.9', port: 4028 }
     expect(
-      await rack.handle('registerThing', { id: 'new-1', info: { container: 'group-9', pos: '2-3' }, rackId: 'x' }),
+      await rack.handle('registerThing', {
+        id: 'new-1',
+        opts,
+        info: { container: 'group-9', pos: '2-3', serialNum: 'SN-1', macAddress: 'AA:BB' },
+        rackId: 'x',
+      }),
     ).toBe(1)
     await expect(rack.handle('registerThing', { id: 'new-1' })).rejects.toThrow('ERR_THING_WITH_ID_ALREADY_EXISTS')
+    // The miner template's checks: connection options, and nothing another miner already holds.
+    const refused: [Record<string, unknown>, string][] = [
+      [{ id: 'new-2', info: {} }, 'ERR_THING_VALIDATE_OPTS_INVALID'],
+      [{ id: 'new-2', opts: {}, info: { serialNum: 'SN-1' } }, 'ERR_THING_SERIALNUM_EXISTS'],
+      [{ id: 'new-2', opts: {}, info: { macAddress: 'aa:bb' } }, 'ERR_THING_MACADDRESS_EXISTS'],
+      [{ id: 'new-2', opts: {}, info: { container: 'group-9', pos: '2-3' } }, 'ERR_THING_POS_EXISTS'],
+      [{ id: 'new-2', opts }, 'ERR_THING_IP_ADDRESS_EXISTS'],
+      [{ id: 'new-2', opts: {}, tags: 'x' }, 'ERR_THING_TAGS_INVALID'],
+    ]
+    for (const [request, code] of refused) await expect(rack.handle('registerThing', request)).rejects.toThrow(code)
+    // falsy tags are no tags, as `_prepThingTags`
+    expect(await minerRack({ count: 1 }).handle('registerThing', { id: 'new-3', opts: {}, tags: '' })).toBe(1)
     await expect(rack.handle('getHistoricalLogs', { logType: 'info' })).rejects.toThrow(
       'ERRs_INFO_HISTORY_LOG_NOTFOUND',
     )

@@ -155,6 +155,28 @@ const pick = (thing: SimulatedThing | undefined): Document | undefined =>
   thing && { id: thing.id, info: thing.info, tags: thing.tags, type: thing.type, code: thing.code }
 
 /**
+ * The parameters of a queryThing/applyThings call as the templates spread them
+ * (`ctrl[method](...req.params)`): strings spread into characters, and anything not
+ * iterable fails with the engine's own message (`req.params is not iterable …`).
+ */
+function spreadParams(req: Request): unknown[] {
+  const collect = (...parameters: unknown[]) => parameters
+  return collect(...(req.params as unknown[]))
+}
+
+/** The container template's check of switchSocket's argument: `[pduIndex, socketIndex, enabled]` tuples. */
+function validateSocketSwitches(switches: unknown): void {
+  if (!Array.isArray(switches)) throw new OrkError('ERR_SWITCH_SOCKET_ARGS_INVALID')
+  for (const arg of switches) {
+    // Destructured as the template does: a non-iterable tuple fails with the engine's TypeError.
+    const [pduIndex, socketIndex, enabled] = arg as unknown[]
+    if (typeof pduIndex !== 'string') throw new OrkError('ERR_SWITCH_SOCKET_PDU_INDEX_INVALID')
+    if (typeof socketIndex !== 'string') throw new OrkError('ERR_SWITCH_SOCKET_SOCKET_INDEX_INVALID')
+    if (typeof enabled !== 'boolean') throw new OrkError('ERR_SWITCH_SOCKET_ENABLED_INVALID')
+  }
+}
+
+/**
  * The state and request handlers of one simulated rack worker, without any
  * network: `handle(method, request)` returns what the real rack returns, or
  * throws an {@link OrkError} whose message is the rack's error text.
@@ -294,7 +316,8 @@ export class RackModel implements TailLogSource {
       case 'getWrkSettings':
         return { ...this.settings }
       case 'saveWrkSettings':
-        if (!body.entries) throw new OrkError('ERR_ENTRIES_INVALID')
+        // `saveSettingsEntries`: any object (arrays too), nothing else.
+        if (!body.entries || typeof body.entries !== 'object') throw new OrkError('ERR_ENTRIES_INVALID')
         this.settings = { ...this.settings, ...(body.entries as Record<string, unknown>) }
         return { ...this.settings }
       case 'getWriteCalls':
@@ -499,6 +522,13 @@ export class RackModel implements TailLogSource {
       if (action === 'setPowerMode' && !POWER_MODES.includes(first as string)) {
         throw new OrkError('ERR_SET_POWER_MODE_INVALID')
       }
+      if (action === 'switchContainer' && typeof first !== 'boolean') {
+        throw new OrkError('ERR_SWITCH_CONTAINER_ENABLED_INVALID')
+      }
+      if (action === 'switchCoolingSystem' && typeof first !== 'boolean') {
+        throw new OrkError('ERR_SWITCH_COOLING_SYSTEM_ENABLED_INVALID')
+      }
+      if (action === 'switchSocket') validateSocketSwitches(first)
       return 1
     }
     const success = () => ({ success: true })
@@ -554,10 +584,7 @@ export class RackModel implements TailLogSource {
     const method = request.method as string
     const implementation = Object.hasOwn(controller, method) ? controller[method] : undefined
     if (!implementation) throw new OrkError('ERR_THING_METHOD_NOTFOUND')
-    if (request.params !== undefined && !Array.isArray(request.params)) {
-      throw new OrkError('Spread syntax requires ...iterable[Symbol.iterator] to be a function')
-    }
-    const parameters = (request.params as unknown[] | undefined) ?? []
+    const parameters = spreadParams(request)
     // Validation is a read; only calls that act on the device are recorded.
     if (method === 'validateWriteAction') return implementation(...parameters)
     const trailer = parameters[parameters.length - 1]
@@ -595,9 +622,13 @@ export class RackModel implements TailLogSource {
     if (requestedCode && [...this.things.values()].some((thing) => thing.code === requestedCode)) {
       throw new OrkError('ERR_THING_WITH_CODE_ALREADY_EXISTS')
     }
-    if (request.tags !== undefined && request.tags !== null && !Array.isArray(request.tags)) {
-      throw new OrkError('ERR_THING_TAGS_INVALID')
+    // Miner and container racks need the device's connection options (`_validateRegisterThing`).
+    if ((this.family === 'miner' || this.family === 'container') && !request.opts) {
+      throw new OrkError('ERR_THING_VALIDATE_OPTS_INVALID')
     }
+    if (this.family === 'miner') this.validateMinerDataChange(request)
+    // `_prepThingTags` checks auxiliary tags only when some are given.
+    if (request.tags && !Array.isArray(request.tags)) throw new OrkError('ERR_THING_TAGS_INVALID')
     const now = this.clock()
     const comments: ThingComment[] = []
     if (request.comment && request.user) comments.push({ ts: now, comment: request.comment, user: request.user })
@@ -623,19 +654,48 @@ export class RackModel implements TailLogSource {
     return 1
   }
 
+  /**
+   * The miner template's `_validateMinerDataChange`: no other miner may hold the same serial
+   * number, MAC address (any case), container position, or address (`allowDuplicateIPs` off).
+   */
+  private validateMinerDataChange(request: Request): void {
+    const info = (isObject(request.info) ? request.info : {}) as Record<string, unknown>
+    const opts = (isObject(request.opts) ? request.opts : {}) as Record<string, unknown>
+    const lower = (value: unknown) => (typeof value === 'string' ? value.toLowerCase() : value)
+    for (const other of this.things.values()) {
+      if (other.id === request.id) continue
+      const otherInfo = other.info as Record<string, unknown>
+      if (otherInfo.serialNum && otherInfo.serialNum === info.serialNum)
+        throw new OrkError('ERR_THING_SERIALNUM_EXISTS')
+      if (otherInfo.macAddress && lower(otherInfo.macAddress) === lower(info.macAddress)) {
+        throw new OrkError('ERR_THING_MACADDRESS_EXISTS')
+      }
+      if (
+        otherInfo.pos &&
+        otherInfo.pos === info.pos &&
+        otherInfo.container &&
+        otherInfo.container === info.container
+      ) {
+        throw new OrkError('ERR_THING_POS_EXISTS')
+      }
+      if (other.opts.address && other.opts.address === opts.address) throw new OrkError('ERR_THING_IP_ADDRESS_EXISTS')
+    }
+  }
+
   private updateThing(request: Request): number {
     const thing = request.id ? this.things.get(request.id as string) : undefined
     if (!thing) throw new OrkError('ERR_THING_NOTFOUND')
     const code = request.code as string | undefined
-    if (code) {
+    if (this.family === 'miner') {
+      // The miner template replaces the code checks with its own (`_validateUpdateThing`).
+      this.validateMinerDataChange(request)
+    } else if (code) {
       if (!/-\d+$/.test(code)) throw new OrkError('ERR_THING_CODE_INVALID')
       if ([...this.things.values()].some((other) => other.id !== thing.id && other.code === code)) {
         throw new OrkError('ERR_THING_WITH_CODE_ALREADY_EXISTS')
       }
     }
-    if (request.tags !== undefined && request.tags !== null && !Array.isArray(request.tags)) {
-      throw new OrkError('ERR_THING_TAGS_INVALID')
-    }
+    if (request.tags && !Array.isArray(request.tags)) throw new OrkError('ERR_THING_TAGS_INVALID')
     const previousInfo = { ...thing.info }
     const previousTags = [...thing.tags]
     if (code) thing.code = code
@@ -709,8 +769,9 @@ export class RackModel implements TailLogSource {
       if (!selected.has(thing.id)) continue
       const implementation = this.controller(thing)[method]
       if (!implementation || method === 'validateWriteAction') continue
-      const parameters = Array.isArray(request.params) ? request.params : []
       try {
+        // Inside the per-thing try, as the template: missing params fail (and count) each thing.
+        const parameters = spreadParams(request)
         const result = await implementation(...parameters)
         this.record({ method: 'applyThings', thingId: thing.id, action: method, params: parameters, result })
         done++
@@ -734,15 +795,7 @@ export class RackModel implements TailLogSource {
     }
     const things = this.listThings({ query, limit: 100000 })
     for (const thing of things) {
-      if (
-        params === undefined ||
-        params === null ||
-        typeof (params as Iterable<unknown>)[Symbol.iterator] !== 'function'
-      ) {
-        throw new OrkError(
-          `${typeof params === 'object' ? 'object null' : typeof params} is not iterable (cannot read property Symbol(Symbol.iterator))`,
-        )
-      }
+      // Spread as the facility does (`[action, ...params]`): a non-iterable fails with the engine's message.
       await this.queryThing({ id: thing.id, method: 'validateWriteAction', params: [action, ...(params as unknown[])] })
       reply.calls.push({ id: thing.id, tags: thing.tags })
     }
@@ -922,6 +975,8 @@ export class RackModel implements TailLogSource {
       if (!isEmptyValue(request.fields)) logs = projectDocuments(logs, request.fields)
       return applyThingFilters(logs, { ...request, offset: request.offset ?? 0, limit: request.limit ?? 100 })
     }
-    return null
+    // Another log type: the real handler falls through and returns undefined, which its net
+    // facility cannot encode (see encodeReply).
+    return undefined
   }
 }

@@ -120,7 +120,9 @@ function aggregateField(records: LogRecord[], field: string, average: boolean): 
 export function aggregateLogs(records: LogRecord[], groupRange: unknown, average: boolean): LogRecord[] {
   if (records.length === 0) return []
   const range = parseGroupRange(groupRange)
-  const sorted = [...records].sort((left, right) => (left.ts as number) - (right.ts as number))
+  // Records without a time (the `stat-rtd` record) fall in no bucket.
+  const timed = records.filter((record) => typeof record.ts === 'number')
+  const sorted = timed.sort((left, right) => (left.ts as number) - (right.ts as number))
   const buckets = new Map<number, LogRecord[]>()
   for (const record of sorted) {
     const bucket = Math.floor((record.ts as number) / range) * range

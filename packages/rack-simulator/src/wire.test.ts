@@ -18,7 +18,10 @@ describe('answerRackRequest', () => {
     const failure = await ask(model, 'queryThing', { id: 'ghost', method: 'switchSocket', params: [] })
     expect(failure.toString()).toBe('"[HRPC_ERR]=ERR_THING_NOTFOUND"')
     const badJson = await answerRackRequest(model, {}, neverParked, 'listThings', Buffer.from('{'))
-    expect(JSON.parse(badJson.toString())).toMatch(/^\[HRPC_ERR\]=/)
+    expect(JSON.parse(badJson.toString())).toBe('[HRPC_ERR]=ERR_FACS_NET_DATA_FORMAT')
+    // A handler returning undefined: the real net facility fails to encode it (libraries.md 4.5).
+    const undefinedReply = await ask(model, 'getHistoricalLogs', { logType: 'other' })
+    expect(JSON.parse(undefinedReply.toString())).toMatch(/^\[HRPC_ERR\]=The first argument must be of type string/)
   })
 
   it('echoes echo and ping raw', async () => {

@@ -30,9 +30,23 @@ export interface PendingRequests {
 
 const sleep = (milliseconds: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, milliseconds))
 
-/** JSON-encodes a reply the way racks do (`undefined` has no JSON form; racks' callers see null). */
+/**
+ * What a real rack replies when a handler returns `undefined`: its net facility cannot encode
+ * it, and the Buffer TypeError goes back as an application error (libraries.md 4.5, step 3).
+ */
+const UNDEFINED_REPLY_MESSAGE = (() => {
+  try {
+    Buffer.from(undefined as unknown as string)
+    return 'ERR_UNDEFINED_REPLY'
+  } catch (error) {
+    return (error as Error).message
+  }
+})()
+
+/** JSON-encodes a reply the way racks do; `undefined` becomes the error a real rack sends. */
 export function encodeReply(value: unknown): Buffer {
-  return Buffer.from(JSON.stringify(value) ?? 'null')
+  const json = JSON.stringify(value)
+  return Buffer.from(json ?? JSON.stringify(`${HRPC_ERROR_PREFIX}${UNDEFINED_REPLY_MESSAGE}`))
 }
 
 /**
@@ -65,8 +79,8 @@ export async function answerRackRequest(
   let body: unknown
   try {
     body = JSON.parse(request.toString())
-  } catch (error) {
-    return encodeReply(`${HRPC_ERROR_PREFIX}${(error as Error).message}`)
+  } catch {
+    return encodeReply(`${HRPC_ERROR_PREFIX}ERR_FACS_NET_DATA_FORMAT`)
   }
   const cacheable = CACHEABLE_METHODS.has(method)
   const cacheKey = `${method}\u0000${request.toString()}`
