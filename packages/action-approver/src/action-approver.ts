@@ -22,6 +22,9 @@ const BINARY = { keyEncoding: 'binary', valueEncoding: 'binary' } as const
 /** Default deadline of one action's execution: long enough for a large fan-out of device calls. */
 export const DEFAULT_EXECUTION_TIMEOUT_MS = 600_000
 
+/** The longest delay Node's timers keep; a longer one fires after 1 ms. */
+const MAX_TIMER_MS = 2_147_483_647
+
 /** How many ready actions an execution pass reads at once. */
 const READY_PAGE = 256
 
@@ -35,9 +38,10 @@ export interface ActionApproverOptions {
   /** Where approved actions run; may also be given later with `setExecutor` or `initWrk`. */
   executor?: ActionExecutor
   /**
-   * Deadline of one action's execution, in ms (default {@link DEFAULT_EXECUTION_TIMEOUT_MS}),
-   * or a function giving it for each action (e.g. growing with its number of device calls);
-   * when the function throws or gives no positive number, the default applies.
+   * Deadline of one action's execution, in ms (default {@link DEFAULT_EXECUTION_TIMEOUT_MS},
+   * at most 2³¹−1), or a function giving it for each action (e.g. growing with its number of
+   * device calls; capped at 2³¹−1); when the function throws or gives no positive number,
+   * the default applies.
    */
   executionTimeoutMs?: number | ((record: ActionRecord) => number)
   /**
@@ -91,7 +95,7 @@ export class ActionApprover {
   constructor(options: ActionApproverOptions = {}) {
     this.#logger = options.logger ?? silentLogger
     const timeout = options.executionTimeoutMs ?? DEFAULT_EXECUTION_TIMEOUT_MS
-    if (typeof timeout !== 'function' && !isPositiveNumber(timeout)) {
+    if (typeof timeout !== 'function' && !(isPositiveNumber(timeout) && timeout <= MAX_TIMER_MS)) {
       throw new OrkError('ERR_OPTS_EXECUTION_TIMEOUT_INVALID')
     }
     this.#executionTimeoutMs = timeout
@@ -299,7 +303,8 @@ export class ActionApprover {
     const stream = this.#bee!.createReadStream({
       ...keys.range(subdb, merged),
       ...(typeof merged.limit === 'number' && merged.limit >= 0 ? { limit: merged.limit } : {}),
-      reverse: merged.reverse === true,
+      // hyperbee takes `reverse` by truthiness
+      reverse: Boolean(merged.reverse),
       ...BINARY,
     })
     for await (const entry of stream) {
@@ -432,7 +437,7 @@ export class ActionApprover {
     if (!entry) return null
     const record = this.#decode(entry.value)
     if (!record) throw new OrkError('ERR_ACTION_RECORD_INVALID', { state, id })
-    return record
+    return withKeyId(record, id)
   }
 
   async #exists(state: ActionState, id: number): Promise<boolean> {
@@ -614,6 +619,7 @@ export class ActionApprover {
       ])
       return null
     }
+    withKeyId(record, id)
     record.status = ACTION_STATUS.EXECUTING
     let json: string
     try {
@@ -630,7 +636,7 @@ export class ActionApprover {
     if (typeof timeout === 'number') return timeout
     try {
       const ms = timeout(record)
-      if (isPositiveNumber(ms)) return ms
+      if (isPositiveNumber(ms)) return Math.min(ms, MAX_TIMER_MS)
       this.#logger.warn('execution deadline is not a positive number; using the default', { id: record.id, ms })
     } catch (error) {
       this.#logger.warn('execution deadline failed; using the default', { id: record.id, error })
@@ -707,6 +713,15 @@ function finalJson(record: ActionRecord, lastPayloadJson: string): string {
       return JSON.stringify({ ...failed, payload: JSON.parse(lastPayloadJson) as unknown })
     }
   }
+}
+
+/**
+ * The key is the action's identity: a stored record whose `id` says otherwise (missing, or
+ * another action's) takes the key's, so that moving it can never touch another action's keys.
+ */
+function withKeyId(record: ActionRecord, id: number): ActionRecord {
+  if (record.id !== id) record.id = id
+  return record
 }
 
 function isPositiveNumber(value: unknown): value is number {

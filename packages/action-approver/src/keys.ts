@@ -25,12 +25,24 @@ export function encodeActionId(id: number): Buffer {
   return key
 }
 
-/** Numeric range on action ids (creation ms), as taken by `query`. */
+/** Range on action ids (creation ms), as taken by `query`; numeric strings work as in the reference. */
 export interface IdRange {
-  gt?: number
-  gte?: number
-  lt?: number
-  lte?: number
+  gt?: number | string
+  gte?: number | string
+  lt?: number | string
+  lte?: number | string
+}
+
+/**
+ * A range bound as the reference's key encoder reads it: absent when not given (`undefined`,
+ * `null`, `''`, `false`), numeric strings coerced, anything else non-numeric read as 0. Unlike
+ * the reference, 0 is a real bound (it skipped it and then crashed).
+ */
+function boundValue(value: unknown): number | undefined {
+  if (value === undefined || value === null || value === '' || value === false) return undefined
+  if (typeof value === 'number') return Number.isNaN(value) ? undefined : value
+  const number = typeof value === 'symbol' || typeof value === 'bigint' ? Number.NaN : Number(value)
+  return Number.isNaN(number) ? 0 : number
 }
 
 /** Raw-key bounds of a range query over one state. */
@@ -73,27 +85,32 @@ export class ActionKeys {
   }
 
   /**
-   * Raw bounds for an id range. The caller's object is never modified (the
-   * reference rewrote it in place) and a bound of 0 is a real bound (the
-   * reference skipped it and then crashed). Out-of-range bounds are clamped.
+   * Raw bounds for an id range (see {@link boundValue}); as in hyperbee, `gt` wins over `gte`
+   * and `lt` over `lte`. The caller's object is never modified (the reference rewrote it in
+   * place). Out-of-range bounds are clamped.
    */
   range(state: ActionState, range: IdRange = {}): RawRange {
     const prefix = this.#prefixes[state]
     const bound = (value: number) =>
       Buffer.concat([prefix, encodeActionId(Math.min(MAX_ACTION_ID, Math.max(0, Math.trunc(value))))])
-    const isBound = (value: unknown): value is number => typeof value === 'number' && !Number.isNaN(value)
+    const gt = boundValue(range.gt)
+    const gte = boundValue(range.gte)
+    const lt = boundValue(range.lt)
+    const lte = boundValue(range.lte)
     const out: RawRange = {}
-    if (isBound(range.gte)) out.gte = bound(range.gte)
-    else if (isBound(range.gt)) {
-      if (range.gt < 0) out.gte = bound(0)
-      else if (range.gt >= MAX_ACTION_ID) out.gt = bound(MAX_ACTION_ID)
-      else out.gt = bound(range.gt)
-    } else out.gt = prefix
-    if (isBound(range.lte)) {
-      if (range.lte < 0) out.lt = bound(0)
-      else out.lte = bound(range.lte)
-    } else if (isBound(range.lt) && range.lt <= MAX_ACTION_ID) out.lt = bound(range.lt)
-    else out.lte = bound(MAX_ACTION_ID)
+    if (gt !== undefined) {
+      if (gt < 0) out.gte = bound(0)
+      else if (gt >= MAX_ACTION_ID) out.gt = bound(MAX_ACTION_ID)
+      else out.gt = bound(gt)
+    } else if (gte !== undefined) out.gte = bound(gte)
+    else out.gt = prefix
+    if (lt !== undefined) {
+      if (lt <= MAX_ACTION_ID) out.lt = bound(lt)
+      else out.lte = bound(MAX_ACTION_ID)
+    } else if (lte !== undefined) {
+      if (lte < 0) out.lt = bound(0)
+      else out.lte = bound(lte)
+    } else out.lte = bound(MAX_ACTION_ID)
     return out
   }
 }

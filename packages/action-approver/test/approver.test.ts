@@ -6,6 +6,7 @@ import {
   type ActionApproverOptions,
   type ActionExecutor,
   type ActionRecord,
+  type ActionState,
   type PushActionOptions,
 } from '../src/index.ts'
 import { collect, openStore, type TestStore } from './store.ts'
@@ -316,6 +317,13 @@ describe('reading', () => {
     expect(idsOf(await collect(approver.query('voting', { gt: 0 })))).toEqual(ids)
     expect(idsOf(await collect(approver.query('voting', { gte: -5, lt: 2 ** 50 })))).toEqual(ids)
     expect(await collect(approver.query('voting', { lt: 0 }))).toEqual([])
+    // as the reference's key encoder and hyperbee: numeric strings, `gt` over `gte`, `lt` over
+    // `lte`, `reverse` by truthiness
+    expect(idsOf(await collect(approver.query('voting', { gte: String(ids[8]) })))).toEqual(ids.slice(8))
+    expect(idsOf(await collect(approver.query('voting', { lt: String(ids[1]) })))).toEqual(ids.slice(0, 1))
+    expect(idsOf(await collect(approver.query('voting', { gt: ids[7]!, gte: ids[1]! })))).toEqual(ids.slice(8))
+    expect(idsOf(await collect(approver.query('voting', { lt: ids[1]!, lte: ids[8]! })))).toEqual(ids.slice(0, 1))
+    expect(idsOf(await collect(approver.query('voting', {}, { limit: 1, reverse: 1 as never })))).toEqual(ids.slice(-1))
     expect(await collect(approver.query('ready'))).toEqual([])
     const generator = approver.query('bogus' as never)
     expect(await rejection(generator.next())).toBe('ERR_SUBDB_UNKOWN')
@@ -413,6 +421,26 @@ describe('execution', () => {
       },
     })
     expect(await collect(approver.query('executing'))).toEqual([])
+  })
+
+  it('moves a stored record by its key, whatever id its JSON holds', async () => {
+    const sent: number[] = []
+    const executor: ActionExecutor = {
+      hasAction: () => true,
+      execute: (_action, _args, context) => sent.push(context.actionId),
+    }
+    const { approver, store } = await setup({ executor })
+    const other = await approver.pushAction({ action: 'x', payload: [[]], voter: 'joe', reqVotes: 2 })
+    // A ready record with no id, and one claiming the other action's id.
+    const record = (id?: number) => Buffer.from(JSON.stringify({ id, action: 'x', payload: [[]], votesPos: ['joe'] }))
+    await store.bee.sub('actions:ready').put(idKey(7), record())
+    await store.bee.sub('actions:ready').put(idKey(8), record(other.id))
+    await approver.execActions()
+    expect(sent).toEqual([7, 8])
+    const states = async (state: ActionState) => (await collect(approver.query(state))).map((action) => action.id)
+    expect(await states('done')).toEqual([7, 8])
+    expect(await states('executing')).toEqual([])
+    expect(await states('voting')).toEqual([other.id])
   })
 
   it('takes a per-action deadline from a function, and the default when it gives none', async () => {
@@ -659,6 +687,8 @@ describe('lifecycle and options', () => {
     expect(() => approver.initWrk(new Proxy({}, {}))).not.toThrow()
     expect(() => approver.setExecutor({ hasAction: () => true } as never)).toThrow('ERR_OPTS_WRK_INVALID_TYPE')
     expect(() => new ActionApprover({ executionTimeoutMs: 0 })).toThrow('ERR_OPTS_EXECUTION_TIMEOUT_INVALID')
+    // Node's timers fire at once past 2³¹−1 ms
+    expect(() => new ActionApprover({ executionTimeoutMs: 3e9 })).toThrow('ERR_OPTS_EXECUTION_TIMEOUT_INVALID')
     expect(() => new ActionApprover({ votingExpiryMs: -1 })).toThrow('ERR_OPTS_VOTING_EXPIRY_INVALID')
     const withoutWorker = new ActionApprover()
     const store = await openStore()
