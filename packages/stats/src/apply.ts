@@ -1,3 +1,4 @@
+import { OrkError } from '@ork/errors'
 import { compileFused, type FusedPlan } from './fused.ts'
 import { accessorFor } from './get-val.ts'
 import { lookupOp, type OpDefinition } from './ops.ts'
@@ -32,8 +33,8 @@ const fusedStepLimit = 16
 
 /**
  * Compiled plans, keyed by the `state.ops` object: op names are resolved and `src` paths
- * parsed once, not once per entry. A plan is rebuilt when an op spec's `op`, `src` or
- * `filter` changes (the fused path depends on all three); adding or removing keys of an `ops` object that was already used is not
+ * parsed once, not once per entry. A plan is rebuilt when a key gets another op spec object, or
+ * an op spec's `op`, `src` or `filter` changes (the fused path depends on all three); adding or removing keys of an `ops` object that was already used is not
  * noticed (assign a new `ops` object instead), which is the price of a per-entry cost
  * close to a hand-written loop.
  */
@@ -42,6 +43,9 @@ const plans = new WeakMap<object, Plan>()
 function compile(opsByKey: Record<string, OpSpec>): Plan {
   const steps: Step[] = []
   for (const key of Object.keys(opsByKey)) {
+    // A key every plain object inherits (`__proto__`, `constructor`, `toString`…) would have its
+    // op fold into that shared object, changing it for the whole process.
+    if (key in Object.prototype) throw new OrkError('ERR_STATS_OP_KEY_INVALID', { key })
     const spec = opsByKey[key] as OpSpec
     const definition = lookupOp(spec.op)
     const read = definition.readsSource ? accessorFor(spec.src) : accessorFor(null)
@@ -54,8 +58,9 @@ function compile(opsByKey: Record<string, OpSpec>): Plan {
   }
 }
 
-function isCurrent(plan: Plan): boolean {
+function isCurrent(plan: Plan, opsByKey: Record<string, OpSpec>): boolean {
   for (const step of plan.steps) {
+    if (opsByKey[step.key] !== step.spec) return false
     if (step.spec.op !== step.name || step.spec.src !== step.src || step.spec.filter !== step.filter) return false
   }
   return true
@@ -68,7 +73,7 @@ let lastPlan: Plan | undefined
 function planFor(state: StatsState): Plan {
   const opsByKey = state.ops
   let plan = opsByKey === lastOps ? lastPlan : plans.get(opsByKey)
-  if (plan === undefined || !isCurrent(plan)) {
+  if (plan === undefined || !isCurrent(plan, opsByKey)) {
     plan = compile(opsByKey)
     plans.set(opsByKey, plan)
   }
@@ -116,7 +121,8 @@ export function applyStatsBatch(state: StatsState, pack: StatsPack, entries: rea
     if (!plan.fused.fold(pack, entries, 0, entries.length)) perEntry(state, pack, entries, ext)
     return
   }
-  if (!plan.batchable || ext !== undefined || !plan.steps.every(isPlainStep)) {
+  // Op after op is exact only when no two keys share one accumulator (as the one-pass fold checks).
+  if (!plan.batchable || ext !== undefined || !plan.steps.every(isPlainStep) || sharesAccumulators(plan, pack)) {
     perEntry(state, pack, entries, ext)
     return
   }
@@ -128,6 +134,17 @@ export function applyStatsBatch(state: StatsState, pack: StatsPack, entries: rea
       pack[step.key] = batch(step.spec, pack[step.key], entries, start, end, step.read)
     }
   }
+}
+
+function sharesAccumulators(plan: Plan, pack: StatsPack): boolean {
+  const seen = new Set<unknown>()
+  for (const step of plan.steps) {
+    const accumulator = pack[step.key]
+    if (!accumulator) continue
+    if (seen.has(accumulator)) return true
+    seen.add(accumulator)
+  }
+  return false
 }
 
 function perEntry(state: StatsState, pack: StatsPack, entries: readonly JsValue[], ext: JsValue): void {

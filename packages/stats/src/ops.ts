@@ -174,7 +174,9 @@ const nestedObjConcat: OpCalc = (op, current, entry, _ext, read) => {
   const value = read(entry)
   const result = accumulator.res
   for (const key in value) {
-    if (!result[key]) {
+    if (key === '__proto__') continue
+    // Inherited keys (`constructor`) count as absent: merging into them would change shared objects.
+    if (!Object.hasOwn(result, key) || !result[key]) {
       // COPY: the first value is kept by reference and later merges mutate it (spec 2.5).
       result[key] = value[key]
     } else {
@@ -186,15 +188,23 @@ const nestedObjConcat: OpCalc = (op, current, entry, _ext, read) => {
 }
 
 function mergeNested(target: JsValue, incoming: JsValue, nestedOps: JsValue): void {
+  // The reference module is sloppy-mode code: writes into a primitive target are silently lost.
+  const writable = typeof target === 'object' && target !== null
+  // Inherited properties (`constructor`) are not the target's: merging into them would change shared objects.
+  const childOf = (key: string) => (writable && !Object.hasOwn(target, key) ? undefined : target[key])
   for (const key in incoming) {
+    // The reference threw a TypeError reading a key of a missing sub-object.
+    if (target === null || target === undefined) throw valueError('nested_obj_concat', 'sub-object missing')
+    if (key === '__proto__') continue
     const keyOp: OpSpec | undefined = nestedOps.find((candidate: OpSpec) => candidate.src === key)
     if (keyOp) {
       const definition = lookupOp(keyOp.op)
-      const seeded = target[key] && { res: target[key] }
-      target[key] = definition.calc(keyOp, seeded, incoming, undefined, accessorFor(keyOp.src)).res
+      const current = childOf(key)
+      const merged = definition.calc(keyOp, current && { res: current }, incoming, undefined, accessorFor(keyOp.src))
+      if (writable) target[key] = merged.res
     }
     const child = incoming[key]
-    if (typeof child === 'object' && !Array.isArray(child)) mergeNested(target[key], child, nestedOps)
+    if (typeof child === 'object' && !Array.isArray(child)) mergeNested(childOf(key), child, nestedOps)
   }
 }
 
@@ -250,7 +260,7 @@ const arrayObjCalc: OpCalc = (op, current, entry, _ext, read) => {
       const value = keyRead(item)
       if (!value) continue
       const key = keyOp.src as JsValue
-      if (!result[key]) {
+      if (!Object.hasOwn(result, key) || !result[key]) {
         result[key] = value
         continue
       }
@@ -264,7 +274,9 @@ const arrayObjCalc: OpCalc = (op, current, entry, _ext, read) => {
 function groupName(op: OpSpec, entry: JsValue, ext: JsValue): JsValue {
   if (op.filter && !op.filter(entry)) return null
   if (!op.group) return null
-  return op.group(entry, ext)
+  const name = op.group(entry, ext)
+  // `result['__proto__']` would be the shared prototype (the reference's `+=` on it was lost anyway).
+  return name === '__proto__' ? null : name
 }
 
 const group: OpCalc = (op, current, entry, ext, read) => {
@@ -294,7 +306,8 @@ const groupAvg: OpCalc = (op, current, entry, ext, read) => {
   const name = groupName(op, entry, ext)
   if (!name) return accumulator
   const result = accumulator.res
-  if (!result[name]) result[name] = { acc: 0, cnt: 0, res: 0 }
+  // Own groups only: an inherited one (`constructor`) would be the shared object itself.
+  if (!Object.hasOwn(result, name) || !result[name]) result[name] = { acc: 0, cnt: 0, res: 0 }
   result[name].acc += number(read(entry))
   result[name].cnt++
   return accumulator
