@@ -121,12 +121,13 @@ export class RackFanOut {
     const identity = { id: rack.id, rpcPublicKey: key }
     const fullTimeout = options.timeout ?? this.#timeout
     const timeout = options.write ? fullTimeout : this.#health.deadlineFor(identity, fullTimeout)
+    const sentAt = this.#health.now()
     try {
       const value = await this.#transport.request(key, method, payload, { timeout })
       this.#health.recordAnswer(identity)
       return value
     } catch (error) {
-      const kind = this.#health.recordFailure(identity, error)
+      const kind = this.#health.recordFailure(identity, error, sentAt)
       this.#logger.debug('rack request failed', { rackId: rack.id, method, kind, timeout, error })
       throw error
     }

@@ -15,6 +15,9 @@ describe('classifyRackFailure', () => {
     expect(classifyRackFailure(transportError('UNKNOWN_METHOD'))).toBe('answered')
     expect(classifyRackFailure(transportError('REQUEST_ERROR'))).toBe('answered')
     expect(classifyRackFailure(new OrkError('ERR_FACS_NET_DATA_FORMAT'))).toBe('answered')
+    // a reply too large to accept, or one the transport could not decode, is still a reply
+    expect(classifyRackFailure(new OrkError('ERR_FACS_NET_PAYLOAD_TOO_LARGE'))).toBe('answered')
+    expect(classifyRackFailure(transportError('DECODE_ERROR'))).toBe('answered')
   })
 
   it('counts silence and broken channels, and anything unknown, as unreachable', () => {
@@ -30,6 +33,9 @@ describe('classifyRackFailure', () => {
     expect(classifyRackFailure(transportError('CLIENT_CLOSED'))).toBe('local')
     expect(classifyRackFailure(new Error('RPC client closed'))).toBe('local')
     expect(classifyRackFailure(new OrkError('ERR_RACK_INFO_RPC_PUBKEY_INVALID'))).toBe('local')
+    expect(classifyRackFailure(new OrkError('ERR_FACS_NET_PUBLIC_KEY_INVALID'))).toBe('local')
+    expect(classifyRackFailure(new OrkError('ERR_FACS_NET_RPC_NOTFOUND'))).toBe('local')
+    expect(classifyRackFailure(transportError('CHANNEL_DESTROYED'))).toBe('local')
     // codes that mean "the rack's reply was bad", raised while encoding the request: it never left the ork
     expect(classifyRackFailure(new OrkError('ERR_FACS_NET_DATA_FORMAT', { stage: 'request' }))).toBe('local')
     expect(classifyRackFailure(new OrkError('ERR_FACS_NET_PAYLOAD_TOO_LARGE', { stage: 'request' }))).toBe('local')
@@ -61,6 +67,22 @@ describe('RackHealth', () => {
     expect(health.deadlineFor(rack, 10_000)).toBe(10_000)
     expect(health.deadlineFor(rack, 10_000)).toBe(10_000)
     expect(() => new RackHealth({ fullDeadlineEvery: 0 })).toThrow('ERR_OPTS_INVALID')
+  })
+
+  it('counts requests that failed together in one stall as one failure', () => {
+    let now = 1000
+    const health = new RackHealth({ downAfterFailures: 3, now: () => now })
+    // three requests sent at 1000 time out together at 11000
+    now = 11_000
+    for (let index = 0; index < 3; index++) health.recordFailure(rack, transportError('TIMEOUT_EXCEEDED'), 1000)
+    expect(health.isDown(rack)).toBe(false)
+    expect(health.snapshot()[0]?.consecutiveFailures).toBe(1)
+    // later requests, each sent after the previous failure, count
+    now = 21_000
+    health.recordFailure(rack, transportError('TIMEOUT_EXCEEDED'), 11_500)
+    now = 31_000
+    health.recordFailure(rack, transportError('TIMEOUT_EXCEEDED'), 21_500)
+    expect(health.isDown(rack)).toBe(true)
   })
 
   it('marks a rack down after consecutive unreachable failures and shortens its deadline', () => {

@@ -10,9 +10,24 @@ export type RackFailureKind =
   /** A failure on our side (client closing, rack record without a key, unencodable request): says nothing about the rack. */
   | 'local'
 
-/** Transport codes that prove the remote side received the request and replied. */
-const ANSWERED_CODES = new Set(['UNKNOWN_METHOD', 'REQUEST_ERROR', 'ERR_FACS_NET_DATA_FORMAT'])
-const LOCAL_CODES = new Set(['CLIENT_CLOSED', 'ERR_RACK_INFO_RPC_PUBKEY_INVALID', 'ERR_RACK_PAYLOAD_INVALID'])
+/** Transport codes that prove the remote side received the request and replied (a reply too large or undecodable included). */
+const ANSWERED_CODES = new Set([
+  'UNKNOWN_METHOD',
+  'REQUEST_ERROR',
+  'DECODE_ERROR',
+  'ENCODE_ERROR',
+  'ERR_FACS_NET_DATA_FORMAT',
+  'ERR_FACS_NET_PAYLOAD_TOO_LARGE',
+])
+/** Failures on this side: the rack was never asked (no key, a bad key, a node not started, our own close). */
+const LOCAL_CODES = new Set([
+  'CLIENT_CLOSED',
+  'CHANNEL_DESTROYED',
+  'ERR_RACK_INFO_RPC_PUBKEY_INVALID',
+  'ERR_RACK_PAYLOAD_INVALID',
+  'ERR_FACS_NET_PUBLIC_KEY_INVALID',
+  'ERR_FACS_NET_RPC_NOTFOUND',
+])
 const REMOTE_ERROR_PREFIX = '[HRPC_ERR]='
 
 /**
@@ -128,15 +143,26 @@ export class RackHealth {
     this.#lastFullDeadline.delete(rack.id)
   }
 
-  /** Records a failed request; only an unreachable failure moves the rack toward `down`. */
-  recordFailure(rack: RackIdentity, error: unknown): RackFailureKind {
+  /** The health clock: pass its reading taken when a request is sent to {@link recordFailure}. */
+  now(): number {
+    return this.#now()
+  }
+
+  /**
+   * Records a failed request; only an unreachable failure moves the rack toward `down`, and
+   * only one sent after the last recorded failure: requests that were in flight together
+   * fail together in one stall, which is one failure, not several.
+   */
+  recordFailure(rack: RackIdentity, error: unknown, sentAt?: number): RackFailureKind {
     const kind = classifyRackFailure(error)
     if (kind === 'answered') this.recordAnswer(rack)
     if (kind !== 'unreachable') return kind
     const entry = this.#entry(rack)
     const now = this.#now()
+    const sameStall = sentAt !== undefined && entry.lastFailureAt !== null && sentAt < entry.lastFailureAt
     entry.lastFailureAt = now
     entry.lastFailure = error instanceof Error ? error.message : String(error)
+    if (sameStall) return kind
     entry.consecutiveFailures += 1
     if (entry.state === 'up' && entry.consecutiveFailures >= this.downAfterFailures) {
       entry.state = 'down'

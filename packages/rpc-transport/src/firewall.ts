@@ -8,7 +8,9 @@ export function buildFirewall(
   allowed: readonly (string | Buffer)[] | null | undefined,
 ): (remotePublicKey: Buffer) => boolean {
   if (allowed === null || allowed === undefined) return () => false
-  const keys = new Set(allowed.map((key) => (typeof key === 'string' ? key.toLowerCase() : key.toString('hex'))))
+  // Decoded as the reference does (`Buffer.from(key, 'hex')` stops at the first non-hex
+  // character, so a trailing space or newline in a config entry still names the key).
+  const keys = new Set(allowed.map((key) => (typeof key === 'string' ? Buffer.from(key, 'hex') : key).toString('hex')))
   return (remotePublicKey) => !keys.has(remotePublicKey.toString('hex'))
 }
 

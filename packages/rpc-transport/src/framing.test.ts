@@ -42,6 +42,9 @@ describe('firewall', () => {
     expect(buildFirewall(['AB'.repeat(32)])(key)).toBe(false)
     expect(buildFirewall([key])(key)).toBe(false)
     expect(buildFirewall(['cd'.repeat(32)])(key)).toBe(true)
+    // decoded as the reference decodes them: hex up to the first other character
+    expect(buildFirewall([`${'ab'.repeat(32)} `])(key)).toBe(false)
+    expect(buildFirewall([`${'ab'.repeat(32)}\n`])(key)).toBe(false)
   })
 
   it('builds the allow list as the reference: allow ∪ allowReadOnly when either is present', () => {

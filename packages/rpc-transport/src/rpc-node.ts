@@ -157,7 +157,8 @@ export class RpcNode {
       positive(options.maxPayloadBytes) ?? TRANSPORT_MAX_PAYLOAD_BYTES,
       TRANSPORT_MAX_PAYLOAD_BYTES,
     )
-    this.#readOnly = new Set((options.allowReadOnly ?? []).map((key) => key.toLowerCase()))
+    // Keys decoded as the firewall decodes them (see buildFirewall).
+    this.#readOnly = new Set((options.allowReadOnly ?? []).map((key) => Buffer.from(key, 'hex').toString('hex')))
   }
 
   /** The server key (from `seedRpc`): what peers dial. Available after {@link ready}. */
@@ -285,6 +286,33 @@ export class RpcNode {
     this.#logger.debug('rpc server listening', { methods: this.#responders.size, firewall: allowed !== null })
   }
 
+  /**
+   * A raw handler's reply, its value going out as is. What it throws (or a reply that is not
+   * bytes) goes back as a plain Error, which the caller sees as `REQUEST_ERROR`: protomux-rpc
+   * re-throws a TypeError or RangeError out of the process as a programming error.
+   */
+  #dispatchRaw(
+    method: string,
+    handler: RawHandler,
+    request: Buffer | null,
+    context: HandlerContext,
+  ): Buffer | Uint8Array | Promise<Buffer | Uint8Array> {
+    const checked = (reply: unknown): Buffer | Uint8Array => {
+      if (reply instanceof Uint8Array) return reply
+      throw new Error(`${method}: the raw handler's reply is not bytes`)
+    }
+    const failed = (error: unknown): never => {
+      this.#logger.warn('raw handler failed', { method, error })
+      throw new Error(error instanceof Error ? error.message : String(error))
+    }
+    try {
+      const reply = handler(request ?? Buffer.alloc(0), context)
+      return isPromiseLike(reply) ? Promise.resolve(reply).then(checked, failed) : checked(reply)
+    } catch (error) {
+      return failed(error)
+    }
+  }
+
   // Not async: protomux-rpc awaits whatever comes back, and a raw handler's value can go out as is.
   #dispatch(
     method: string,
@@ -294,9 +322,7 @@ export class RpcNode {
   ): Buffer | Uint8Array | Promise<Buffer | Uint8Array> {
     const remotePublicKey = connection.stream.remotePublicKey
     const context: HandlerContext = { remotePublicKey, method }
-    if (responder.raw) {
-      return (responder.handler as RawHandler)(request ?? Buffer.alloc(0), context)
-    }
+    if (responder.raw) return this.#dispatchRaw(method, responder.handler as RawHandler, request, context)
     if (responder.op === 'w' && this.#readOnly.has(remotePublicKey.toString('hex'))) {
       this.#logger.error(ErrorCodes.MISSING_WRITE_PERMISSIONS, { method, peer: remotePublicKey.toString('hex') })
       // A plain Error on purpose: the reference's carries no code, and protomux-rpc sends the
@@ -395,7 +421,8 @@ export class RpcNode {
         // The reference retries on these texts even when they come from a remote application error.
         if (retriesLeft > 0 && isRetryable(error) && this.#state === 'ready') {
           retriesLeft--
-          await sleep(positive(options.autoRetryDelay) ?? this.#autoRetryDelay)
+          // Per request, 0 means no pause (only the constructor's option treats falsy as "default").
+          await sleep(nonNegative(options.autoRetryDelay) ?? this.#autoRetryDelay)
           if (this.#state !== 'ready') throw toTransportError(error)
           continue
         }
@@ -506,6 +533,14 @@ export class RpcNode {
 /** The reference replaces falsy options by defaults; negative or NaN ones would disable timers, so they do too. */
 function positive(value: number | undefined): number | undefined {
   return typeof value === 'number' && value > 0 && Number.isFinite(value) ? value : undefined
+}
+
+function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
+  return typeof (value as PromiseLike<unknown> | null)?.then === 'function'
+}
+
+function nonNegative(value: number | undefined): number | undefined {
+  return typeof value === 'number' && value >= 0 && Number.isFinite(value) ? value : undefined
 }
 
 function decodeRaw(value: Buffer | null): Buffer {

@@ -32,6 +32,10 @@ beforeAll(async () => {
     return calls.flaky
   })
   server.respondRaw('notJson', () => Buffer.from('{not json'))
+  server.respondRaw('rawTypeError', () => {
+    throw new TypeError('bug in a raw handler')
+  })
+  server.respondRaw('rawNotBytes', () => 'text' as never)
   await server.listen()
   client = await fixture.node()
 })
@@ -183,6 +187,29 @@ describe('callers that leave', () => {
   })
 })
 
+describe('raw handlers', () => {
+  it('a throwing raw handler fails the request, not the process', async () => {
+    const uncaught: unknown[] = []
+    const onUncaught = (error: unknown) => uncaught.push(error)
+    process.on('uncaughtException', onUncaught)
+    try {
+      for (const method of ['rawTypeError', 'rawNotBytes']) {
+        const error = await rejection(
+          client.requestRaw(server.rpcPublicKey, method, Buffer.from('x'), { timeout: 5000 }),
+        )
+        expect(error).toBeInstanceOf(TransportError)
+        expect((error as TransportError).code).toBe('REQUEST_ERROR')
+      }
+      expect(uncaught).toEqual([])
+      await expect(client.request(server.rpcPublicKey, 'echoJson', { still: 'serving' })).resolves.toEqual({
+        still: 'serving',
+      })
+    } finally {
+      process.off('uncaughtException', onUncaught)
+    }
+  })
+})
+
 describe('retry', () => {
   it('retries only on the reference retryable errors, autoRetry times', async () => {
     await expect(client.request(server.rpcPublicKey, 'flaky', {}, { autoRetry: 2, autoRetryDelay: 10 })).resolves.toBe(
@@ -193,6 +220,14 @@ describe('retry', () => {
       '[HRPC_ERR]=ERR_BOOM',
     )
     expect(calls.boom).toBe(1)
+  })
+
+  it('takes a per-request autoRetryDelay of 0 as no pause', async () => {
+    calls.flaky = 0
+    const started = performance.now()
+    await expect(client.request(server.rpcPublicKey, 'flaky', {}, { autoRetry: 2, autoRetryDelay: 0 })).resolves.toBe(3)
+    // the default pause is 200 ms per retry
+    expect(performance.now() - started).toBeLessThan(200)
   })
 
   it('does not retry by default', async () => {
