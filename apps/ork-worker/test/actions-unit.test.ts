@@ -293,6 +293,38 @@ describe('auto-sleep automation (7.2)', () => {
   })
 })
 
+describe('audit log entries', () => {
+  let directory: string | undefined
+  afterEach(() => {
+    if (directory) rmSync(directory, { recursive: true, force: true })
+  })
+
+  it('stores a voter of a refused payload bounded, and one bad entry never fails its batch', async () => {
+    directory = mkdtempSync(join(tmpdir(), 'ork-audit-'))
+    const store = new Corestore(directory)
+    const log = new AuditLog({ store })
+    await log.ready()
+    let deep: unknown = 1
+    for (let level = 0; level < 5000; level++) deep = [deep]
+    const refused = () => Promise.reject(new Error('ERR_VOTER_INVALID'))
+    // Recorded together: one with a huge voter, one with a deeply nested voter, one plain.
+    await Promise.all([
+      log.track('pushAction', 'k', { voter: 'x'.repeat(100_000) }, refused).catch(() => {}),
+      log.track('pushAction', 'k', { voter: deep }, refused).catch(() => {}),
+      log.track('voteAction', 'k', { voter: 'ann' }, async () => 1),
+      log.record({ kind: 'request', method: 'unencodable', caller: 'k', outcome: 'ok', result: 10n } as never),
+    ])
+    const entries = await log.read({ reverse: true })
+    expect(entries.map((entry) => [entry.method, entry.voter])).toEqual([
+      ['pushAction', 'x'.repeat(256)],
+      ['pushAction', { invalid: 'array' }],
+      ['voteAction', 'ann'],
+    ])
+    await log.close()
+    await store.close()
+  })
+})
+
 describe('audit log retention', () => {
   let directory: string | undefined
   afterEach(() => {

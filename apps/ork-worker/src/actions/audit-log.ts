@@ -74,6 +74,21 @@ export interface AuditLogOptions {
 const sequenceKey = (seq: number) => String(seq).padStart(SEQUENCE_DIGITS, '0')
 
 /** A request copy safe to store: verbatim when small, else its first characters. */
+/** Longest voter kept as is: voters are e-mail addresses or user ids. */
+const AUDIT_VOTER_MAX_CHARS = 256
+
+/**
+ * The voter as stored: a string (cut to {@link AUDIT_VOTER_MAX_CHARS}) or a safe integer; anything
+ * else came from a refused payload and is stored as its type only, so that it can neither grow
+ * the log without bound nor fail the batch it shares with other entries.
+ */
+function storableVoter(voter: unknown): unknown {
+  if (typeof voter === 'string')
+    return voter.length <= AUDIT_VOTER_MAX_CHARS ? voter : voter.slice(0, AUDIT_VOTER_MAX_CHARS)
+  if (Number.isSafeInteger(voter)) return voter
+  return { invalid: voter === null ? 'null' : Array.isArray(voter) ? 'array' : typeof voter }
+}
+
 function storableRequest(request: unknown): unknown {
   let json: string | undefined
   try {
@@ -148,6 +163,7 @@ export class AuditLog {
     }
     const entry: AuditEntry = { seq: 0, ts: this.#now(), ...record }
     if (entry.request !== undefined) entry.request = storableRequest(entry.request)
+    if (entry.voter !== undefined) entry.voter = storableVoter(entry.voter)
     return new Promise((resolve) => {
       this.#pending.push({
         entry,
@@ -252,7 +268,16 @@ export class AuditLog {
 
   async #flush(): Promise<void> {
     await this.ready()
-    const pending = this.#pending.splice(0)
+    // An entry that cannot be encoded fails alone, not the batch it would share with others.
+    const pending = this.#pending.splice(0).filter((item) => {
+      try {
+        JSON.stringify(item.entry)
+        return true
+      } catch (error) {
+        item.done(error)
+        return false
+      }
+    })
     if (pending.length > 0) {
       const batch = this.#bee.batch()
       try {
