@@ -21,23 +21,13 @@ async function main(): Promise<void> {
     throw new ConfigError('--wtype', `this worker only runs as ${ORK_WTYPE} (got ${args.wtype})`)
   }
   process.title = `${args.wtype}-${process.pid}`
-  const ork: OrkHandle = await startOrk({
-    cluster: args.cluster,
-    env: args.env,
-    root: args.serviceRoot ?? process.cwd(),
-    storeRoot: process.cwd(),
-    logger,
-  })
-  process.stdout.write(
-    `${JSON.stringify({ instanceId: ork.instanceId, rpcPublicKey: ork.rpcPublicKey, rpcClientKey: ork.rpcClientKey })}\n`,
-  )
 
-  let stopping = false
-  const stop = (signal: NodeJS.Signals) => {
-    if (stopping) return
-    stopping = true
+  // Installed before starting: a signal during start-up stops the ork once it has started.
+  let ork: OrkHandle | undefined
+  let stopSignal: NodeJS.Signals | undefined
+  const shutdown = (started: OrkHandle, signal: NodeJS.Signals) => {
     logger.info('shutting down', { signal })
-    ork.close().then(
+    started.close().then(
       () => process.exit(0),
       (error: unknown) => {
         logger.error('shutdown failed', { error })
@@ -45,17 +35,45 @@ async function main(): Promise<void> {
       },
     )
   }
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopSignal) return
+    stopSignal = signal
+    if (ork) shutdown(ork, signal)
+    else logger.info('stop requested while starting; stopping once started', { signal })
+  }
   process.on('SIGINT', stop)
   process.on('SIGTERM', stop)
   // A stray rejection is a bug to log, not a reason to drop every rack's connection.
   process.on('unhandledRejection', (error) => logger.error('unhandled rejection', { error }))
+
+  storeRoot = process.cwd()
+  ork = await startOrk({
+    cluster: args.cluster,
+    env: args.env,
+    root: args.serviceRoot ?? process.cwd(),
+    storeRoot,
+    logger,
+  })
+  process.stdout.write(
+    `${JSON.stringify({ instanceId: ork.instanceId, rpcPublicKey: ork.rpcPublicKey, rpcClientKey: ork.rpcClientKey })}\n`,
+  )
+  if (stopSignal) shutdown(ork, stopSignal)
+}
+
+/** Where the stores are, for the start-up error message. */
+let storeRoot: string | undefined
+
+/** What went wrong at start, in words: no stack trace for causes an operator can fix. */
+function startFailure(error: unknown): string {
+  if (error instanceof ConfigError || isOrkError(error)) return error.message
+  const message = error instanceof Error ? error.message : String(error)
+  if (/could not be locked/i.test(message)) {
+    return `the store under ${storeRoot ?? process.cwd()}/store is in use by another process (another ork of this cluster?)`
+  }
+  return `failed to start: ${(error as Error)?.stack ?? message}`
 }
 
 main().catch((error: unknown) => {
-  if (error instanceof ConfigError || isOrkError(error)) {
-    process.stderr.write(`ork: ${error.message}\n`)
-  } else {
-    process.stderr.write(`ork: failed to start: ${(error as Error)?.stack ?? String(error)}\n`)
-  }
+  process.stderr.write(`ork: ${startFailure(error)}\n`)
   process.exit(1)
 })

@@ -88,6 +88,38 @@ describe('the worker process', () => {
     }
   })
 
+  it('says the store is in use when another ork of the cluster runs, without a stack', async () => {
+    const first = await startWorker('locked')
+    try {
+      const { exited } = runWorker(
+        ['--wtype', 'wrk-ork-proc-aggr', '--env', 'production', '--cluster', 'locked', '--serviceRoot', root],
+        root,
+      )
+      const { code, stderr } = await exited
+      expect(code).toBe(1)
+      expect(stderr).toMatch(/^ork: the store under .*\/store is in use by another process/)
+      expect(stderr).not.toMatch(/\n\s+at /)
+    } finally {
+      first.child.kill('SIGTERM')
+      expect((await first.exited).code).toBe(0)
+    }
+  })
+
+  it('stops cleanly on a SIGTERM that arrives while it starts', async () => {
+    const { child, exited } = runWorker(
+      ['--wtype', 'wrk-ork-proc-aggr', '--env', 'production', '--cluster', 'early-stop', '--serviceRoot', root],
+      root,
+    )
+    // the status file is first written with the instance id alone, before the DHT node is up
+    const status = join(root, 'status/wrk-ork-proc-aggr-early-stop.json')
+    while (!existsSync(status)) await new Promise((resolve) => setTimeout(resolve, 5))
+    child.kill('SIGTERM')
+    const { code } = await exited
+    expect(code).toBe(0)
+    // it finished starting first: the status file holds its keys
+    expect(JSON.parse(readFileSync(status, 'utf8'))).toHaveProperty('rpcPublicKey')
+  })
+
   it('keeps config/ and status/ under --serviceRoot and store/ under the working directory', async () => {
     const workingDirectory = mkdtempSync(join(tmpdir(), 'ork-cwd-'))
     try {
