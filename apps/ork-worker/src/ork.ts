@@ -219,7 +219,7 @@ export async function startOrk(options: StartOrkOptions): Promise<OrkHandle> {
         logger: logger.child('automation'),
       })
       automation.start(config.crossAggrAction.agrrListThingsIntvlMs)
-      closers.push(() => automation.close())
+      closers.push(() => automation.close(options.drainTimeoutMs ?? 10_000))
     }
 
     const rpcPublicKey = node.rpcPublicKey.toString('hex')

@@ -284,6 +284,23 @@ describe('auto-sleep automation (7.2)', () => {
     expect(unconditioned.errors).toEqual(['ERR_CROSS_AGGR_ACTIONS_INVALID_CONFIG'])
   })
 
+  it('starts nothing more once closed, and waits for the run in progress only so long', async () => {
+    const { instance, pushed } = job({ listDelayMs: 40 })
+    const running = instance.run()
+    await new Promise((resolve) => setTimeout(resolve, 10))
+    await instance.close()
+    await running
+    // closed while listing the things: neither the `need` listing nor the push followed
+    expect(pushed).toEqual([])
+    expect(await instance.run()).toBe(false)
+    const slow = job({ listDelayMs: 2_000 })
+    const slowRun = slow.instance.run()
+    const started = performance.now()
+    await slow.instance.close(50)
+    expect(performance.now() - started).toBeLessThan(1_000)
+    await slowRun
+  })
+
   it('never overlaps a run still in progress (Q40)', async () => {
     const { instance, pushed } = job({ listDelayMs: 50 })
     const [first, second] = await Promise.all([instance.run(), instance.run()])

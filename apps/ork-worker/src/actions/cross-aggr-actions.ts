@@ -90,6 +90,7 @@ export class CrossAggrActionsJob {
   readonly lastActionAt = new Map<string, number>()
   #timer: NodeJS.Timeout | null = null
   #running: Promise<void> | null = null
+  #closed = false
 
   constructor(dependencies: CrossAggrActionsDependencies) {
     this.#dependencies = dependencies
@@ -105,9 +106,9 @@ export class CrossAggrActionsJob {
     }, intervalMs)
   }
 
-  /** One run; resolves false without doing anything when the previous run is still going. */
+  /** One run; resolves false without doing anything when the previous run is still going or the job is closed. */
   async run(): Promise<boolean> {
-    if (this.#running) return false
+    if (this.#running || this.#closed) return false
     this.#running = this.#run()
       .catch((error: unknown) => this.#logger.error('ERR_CROSS_AGGR_ACTIONS_FAILED', { error }))
       .finally(() => {
@@ -117,11 +118,19 @@ export class CrossAggrActionsJob {
     return true
   }
 
-  /** Stops the period and waits for a run in progress. Idempotent. */
-  async close(): Promise<void> {
+  /**
+   * Stops the period; a run in progress starts nothing more (no listThings, no push) and is
+   * waited for at most `waitMs` (its pushes already sent may need a rack's full deadline).
+   * Idempotent.
+   */
+  async close(waitMs = 10_000): Promise<void> {
+    this.#closed = true
     if (this.#timer) clearInterval(this.#timer)
     this.#timer = null
-    await this.#running
+    if (!this.#running) return
+    let timer: NodeJS.Timeout | undefined
+    await Promise.race([this.#running, new Promise((done) => (timer = setTimeout(done, waitMs)))])
+    clearTimeout(timer)
   }
 
   async #run(): Promise<void> {
@@ -144,6 +153,7 @@ export class CrossAggrActionsJob {
   }
 
   async #handleThing(thing: unknown, config: ValidConfig): Promise<void> {
+    if (this.#closed) return
     const tags = (thing as { tags?: unknown } | null)?.tags
     if (!Array.isArray(tags)) {
       this.#logger.error('ERR_CROSS_AGGR_ACTIONS_THING_TAGS_INVALID', { id: (thing as { id?: unknown } | null)?.id })
@@ -162,7 +172,7 @@ export class CrossAggrActionsJob {
         query: { $and: [...devices, ...config.devicesCondition] },
         fields: config.fields,
       })
-      if (!Array.isArray(need) || need.length === 0) return
+      if (!Array.isArray(need) || need.length === 0 || this.#closed) return
       // The action targets every device of the type with the tag, not only those in `need` (Q40 COPY).
       await this.#dependencies.pushAction({
         query: { $and: devices },
