@@ -134,6 +134,7 @@ export async function startOrk(options: StartOrkOptions): Promise<OrkHandle> {
       callTargetsLimit: config.ork.callTargetsLimit,
       executionTimeoutMs: config.ork.actionExecutionTimeoutMs,
       auditLog,
+      closeWaitMs: options.drainTimeoutMs ?? 10_000,
       logger: logger.child('actions'),
     })
     await actions.ready()

@@ -477,3 +477,50 @@ describe('execution deadline', () => {
     }
   })
 })
+
+describe('closing during an execution', () => {
+  let directory: string | undefined
+  afterEach(() => {
+    if (directory) rmSync(directory, { recursive: true, force: true })
+  })
+
+  it('sends no more calls, waits for the one in flight and audits the execution as interrupted', async () => {
+    directory = mkdtempSync(join(tmpdir(), 'ork-close-exec-'))
+    const store = new Corestore(directory)
+    const auditLog = new AuditLog({ store })
+    await auditLog.ready()
+    const miners = [rack('miner-rack-1', 'miner-am-s19xp')]
+    let started = 0
+    const { dependencies } = fakeRacks(miners, async (_rack, method) => {
+      if (method === 'getWriteCalls') return { calls: ['d0', 'd1', 'd2'].map((id) => ({ id, tags: [] })), reqVotes: 1 }
+      started++
+      await new Promise((resolve) => setTimeout(resolve, 150))
+      return { success: true }
+    })
+    const actions = new OrkActions({ ...dependencies, store, auditLog, callTargetsLimit: 1 })
+    await actions.ready()
+    const pushed = await actions.pushAction({
+      query: {},
+      action: 'reboot',
+      params: [],
+      voter: 'joe',
+      authPerms: ['miner:w'],
+    } as PushActionRequest)
+    const pass = actions.approver.execActions()
+    while (started === 0) await new Promise((resolve) => setTimeout(resolve, 5))
+    await actions.close()
+    await pass
+    expect(started).toBe(1)
+    const [entry] = await auditLog.read({ method: 'execute:reboot' })
+    expect(entry).toMatchObject({
+      kind: 'execution',
+      actionIds: [pushed.id],
+      outcome: 'error',
+      error: 'ERR_ACTION_INTERRUPTED',
+    })
+    // the approver marked the calls without an outcome as interrupted when it ended the run
+    expect(entry?.calls).toEqual({ ok: 0, failed: 3 })
+    await auditLog.close()
+    await store.close()
+  })
+})

@@ -6,6 +6,7 @@ import {
   type ActionState,
   type CancelBatchResult,
   DEFAULT_EXECUTION_TIMEOUT_MS,
+  type ExecutionContext,
   hasWritePermission,
 } from '@ork/action-approver'
 import { OrkError } from '@ork/errors'
@@ -90,6 +91,8 @@ export interface OrkActionsOptions extends ActionCallerDependencies {
   executionTimeoutMs?: number
   /** Where write requests and executions are recorded. */
   auditLog?: AuditLog
+  /** How long close() waits for an interrupted execution's calls in flight, to audit it (default 10 s). */
+  closeWaitMs?: number
   logger?: Logger
 }
 
@@ -112,12 +115,16 @@ export class OrkActions {
   readonly #bee: Hyperbee
   readonly #logger: Logger
   readonly #auditLog: AuditLog | undefined
+  readonly #closeWaitMs: number
+  /** Executions whose worker call has not returned yet (an interrupted one may still have calls in flight). */
+  readonly #executions = new Set<Promise<unknown>>()
   #opening: Promise<void> | null = null
   #closing: Promise<void> | null = null
 
   constructor(options: OrkActionsOptions) {
     this.#logger = options.logger ?? silentLogger
     this.#auditLog = options.auditLog
+    this.#closeWaitMs = options.closeWaitMs ?? 10_000
     this.caller = new ActionCaller({ ...options, logger: this.#logger })
     this.#bee = new Hyperbee(options.store.get({ name: APPROVER_BEE_NAME }))
     const configuredDeadline = options.executionTimeoutMs ?? DEFAULT_EXECUTION_TIMEOUT_MS
@@ -143,10 +150,22 @@ export class OrkActions {
     this.approver.startInterval(intervalMs)
   }
 
-  /** Stops executing (a running action ends as interrupted), then closes the approver's bee. Idempotent. */
+  /**
+   * Stops executing (a running action ends as interrupted and sends no more calls), waits up to
+   * `closeWaitMs` for its calls in flight so that the execution is audited, then closes the
+   * approver's bee. Idempotent.
+   */
   close(): Promise<void> {
     this.#closing ??= (async () => {
       await this.approver.close()
+      if (this.#executions.size > 0) {
+        let timer: NodeJS.Timeout | undefined
+        await Promise.race([
+          Promise.allSettled([...this.#executions]),
+          new Promise((done) => (timer = setTimeout(done, this.#closeWaitMs))),
+        ])
+        clearTimeout(timer)
+      }
       await this.#bee.close()
     })()
     return this.#closing
@@ -156,22 +175,28 @@ export class OrkActions {
   #executor(): ActionExecutor {
     return {
       hasAction: (action) => typeof action === 'string' && action.trim().length > 0,
-      execute: async (action, args, context) => {
+      execute: (action, args, context) => {
         const [params, targets] = args
-        if (!Array.isArray(params) || !isObject(targets)) throw new OrkError('ERR_PAYLOAD_INVALID')
-        await this.caller.callTargets(action, params, targets as ActionTargets, {
-          signal: context.signal,
-          onCallDone: () => {
-            context.checkpoint().catch((error: unknown) => this.#logger.warn('checkpoint failed', { error }))
-          },
-        })
-        await this.#auditExecution(action, context.actionId, context.user, targets as ActionTargets)
-        return undefined
+        if (!Array.isArray(params) || !isObject(targets)) return Promise.reject(new OrkError('ERR_PAYLOAD_INVALID'))
+        const execution = (async () => {
+          await this.caller.callTargets(action, params, targets as ActionTargets, {
+            signal: context.signal,
+            onCallDone: () => {
+              context.checkpoint().catch((error: unknown) => this.#logger.warn('checkpoint failed', { error }))
+            },
+          })
+          await this.#auditExecution(action, context, targets as ActionTargets)
+          return undefined
+        })()
+        this.#executions.add(execution)
+        const forget = () => this.#executions.delete(execution)
+        execution.then(forget, forget)
+        return execution
       },
     }
   }
 
-  async #auditExecution(action: string, actionId: number, user: unknown, targets: ActionTargets): Promise<void> {
+  async #auditExecution(action: string, context: ExecutionContext, targets: ActionTargets): Promise<void> {
     if (!this.#auditLog) return
     let ok = 0
     let failed = 0
@@ -181,14 +206,16 @@ export class OrkActions {
         else if ('result' in call) ok++
       }
     }
+    // Aborted: the approver ended the run (deadline or close) and marked the calls without an outcome.
+    const error = context.signal.aborted ? 'ERR_ACTION_INTERRUPTED' : failed > 0 ? 'ERR_ACTION_CALLS_FAILED' : undefined
     await this.#auditLog.record({
       kind: 'execution',
       method: `execute:${action}`,
       caller: null,
-      voter: user,
-      outcome: failed > 0 ? 'error' : 'ok',
-      ...(failed > 0 ? { error: 'ERR_ACTION_CALLS_FAILED' } : {}),
-      actionIds: [actionId],
+      voter: context.user,
+      outcome: error ? 'error' : 'ok',
+      ...(error ? { error } : {}),
+      actionIds: [context.actionId],
       calls: { ok, failed },
     })
   }
