@@ -56,6 +56,21 @@ function fakeRacks(racks: RackRecord[], answer: (rack: RackRecord, method: strin
 
 const rack = (id: string, type: string): RackRecord => ({ id, type, info: { rpcPublicKey: 'ab'.repeat(32) } })
 
+/** Corestores on temp directories, closed and removed after each test. */
+const tempStores: { directory: string; store: Corestore }[] = []
+afterEach(async () => {
+  for (const { directory, store } of tempStores.splice(0)) {
+    await store.close().catch(() => {})
+    rmSync(directory, { recursive: true, force: true })
+  }
+})
+function tempStore(): Corestore {
+  const directory = mkdtempSync(join(tmpdir(), 'ork-actions-unit-'))
+  const store = new Corestore(directory)
+  tempStores.push({ directory, store })
+  return store
+}
+
 describe('ActionCaller (reference action.caller tests)', () => {
   it('keeps callTargetsLimit and knows the rack actions', () => {
     const { dependencies } = fakeRacks([], () => null)
@@ -311,14 +326,8 @@ describe('auto-sleep automation (7.2)', () => {
 })
 
 describe('audit log entries', () => {
-  let directory: string | undefined
-  afterEach(() => {
-    if (directory) rmSync(directory, { recursive: true, force: true })
-  })
-
   it('stores a voter of a refused payload bounded, and one bad entry never fails its batch', async () => {
-    directory = mkdtempSync(join(tmpdir(), 'ork-audit-'))
-    const store = new Corestore(directory)
+    const store = tempStore()
     const log = new AuditLog({ store })
     await log.ready()
     let deep: unknown = 1
@@ -343,15 +352,9 @@ describe('audit log entries', () => {
 })
 
 describe('audit log retention', () => {
-  let directory: string | undefined
-  afterEach(() => {
-    if (directory) rmSync(directory, { recursive: true, force: true })
-  })
-
   it('keeps at most maxEntries, drops entries past the retention age, and survives a reopen', async () => {
-    directory = mkdtempSync(join(tmpdir(), 'ork-audit-'))
     let now = Date.UTC(2026, 0, 1)
-    const store = new Corestore(directory)
+    const store = tempStore()
     const log = new AuditLog({ store, maxEntries: 5, retentionDays: 1, now: () => now })
     await log.ready()
     for (let index = 0; index < 8; index++) {
@@ -384,14 +387,8 @@ describe('audit log retention', () => {
 })
 
 describe('pushActionsBatch after a failing element', () => {
-  let directory: string | undefined
-  afterEach(() => {
-    if (directory) rmSync(directory, { recursive: true, force: true })
-  })
-
   it('starts no further element: only those already in flight may still be pushed', async () => {
-    directory = mkdtempSync(join(tmpdir(), 'ork-batch-'))
-    const store = new Corestore(directory)
+    const store = tempStore()
     const miners = [rack('miner-rack-1', 'miner-am-s19xp')]
     // Element 0's rack asks for 1.5 votes: the approver refuses it once its getWriteCalls is back.
     const { dependencies } = fakeRacks(miners, async (_rack, _method, payload) => {
@@ -432,11 +429,6 @@ describe('pushActionsBatch after a failing element', () => {
 })
 
 describe('execution deadline', () => {
-  let directory: string | undefined
-  afterEach(() => {
-    if (directory) rmSync(directory, { recursive: true, force: true })
-  })
-
   it('is the worst case of the calls when that is longer than the configured one', async () => {
     const { dependencies } = fakeRacks([], () => null)
     const caller = new ActionCaller({ ...dependencies, callTargetsLimit: 50 })
@@ -447,8 +439,7 @@ describe('execution deadline', () => {
   })
 
   it('lets every call of a long action run, rather than cutting it at the configured deadline', async () => {
-    directory = mkdtempSync(join(tmpdir(), 'ork-deadline-'))
-    const store = new Corestore(directory)
+    const store = tempStore()
     const miners = [rack('miner-rack-1', 'miner-am-s19xp')]
     const { dependencies } = fakeRacks(miners, async (_rack, method, payload) => {
       if (method === 'getWriteCalls') return { calls: ['d0', 'd1', 'd2'].map((id) => ({ id, tags: [] })), reqVotes: 1 }
@@ -479,14 +470,8 @@ describe('execution deadline', () => {
 })
 
 describe('closing during an execution', () => {
-  let directory: string | undefined
-  afterEach(() => {
-    if (directory) rmSync(directory, { recursive: true, force: true })
-  })
-
   it('sends no more calls, waits for the one in flight and audits the execution as interrupted', async () => {
-    directory = mkdtempSync(join(tmpdir(), 'ork-close-exec-'))
-    const store = new Corestore(directory)
+    const store = tempStore()
     const auditLog = new AuditLog({ store })
     await auditLog.ready()
     const miners = [rack('miner-rack-1', 'miner-am-s19xp')]
