@@ -125,7 +125,8 @@ describe('the demo (node apps/ork-worker/dist/demo.js)', () => {
     demo.kill('SIGINT')
     const { code, signal } = await exited
     expect({ code, signal }).toEqual({ code: 0, signal: null })
-    expect(Date.now() - started).toBeLessThan(8_000)
+    // exit code 0 already proves the demo's own 15 s watchdog did not fire; this bounds it further
+    expect(Date.now() - started).toBeLessThan(14_000)
     expect(stdout).toContain('demo stopped.')
     expect(existsSync(serviceRoot)).toBe(false)
     expect(stderr).toBe('')

@@ -1,9 +1,18 @@
 import { performance } from 'node:perf_hooks'
 import { setTimeout as sleep } from 'node:timers/promises'
+import type { SimulatedRack } from '@ork/rack-simulator'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type Harness, startHarness } from './support/harness.ts'
 
 let harness: Harness
+
+/** A wait for `rack` to receive one more `method` request than it has now. */
+function nextArrival(rack: SimulatedRack, method: string): () => Promise<void> {
+  const before = rack.received.get(method) ?? 0
+  return async () => {
+    while ((rack.received.get(method) ?? 0) <= before) await sleep(5)
+  }
+}
 
 beforeAll(async () => {
   harness = await startHarness({ racks: [{ type: 'miner-am-s19xp', count: 3 }] })
@@ -17,8 +26,9 @@ describe('closing the ork (what SIGTERM and SIGINT run)', () => {
     const [rack] = harness.site.racks
     rack!.setFaults({ delayMs: 800 })
     try {
+      const arrived = nextArrival(rack!, 'listThings')
       const inFlight = harness.call('listThings', { fields: { id: 1 } })
-      await sleep(250) // the request is now waiting on the slow rack
+      await arrived() // the request is now waiting on the slow rack
       const started = performance.now()
       const closing = harness.ork.close()
       await expect(harness.call('listRacks', {})).rejects.toEqual(
@@ -26,6 +36,7 @@ describe('closing the ork (what SIGTERM and SIGINT run)', () => {
       )
       expect(await inFlight).toHaveLength(3)
       await closing
+      // it waited for the rack's 800 ms delay
       expect(performance.now() - started).toBeGreaterThan(300)
     } finally {
       rack!.setFaults({})
@@ -39,11 +50,12 @@ describe('closing the ork (what SIGTERM and SIGINT run)', () => {
     const [rack] = harness.site.racks
     rack!.setFaults({ neverAnswer: ['listThings'] })
     try {
+      const arrived = nextArrival(rack!, 'listThings')
       const stuck = harness.call('listThings', {}).then(
         () => 'answered',
         () => 'failed',
       )
-      await sleep(250)
+      await arrived()
       const started = performance.now()
       await ork.close()
       const elapsed = performance.now() - started

@@ -21,11 +21,15 @@ interface RunningWorker {
   exited: Promise<{ code: number | null; stderr: string }>
 }
 
+/** Every worker started, so that one left running by a failed test cannot hold its store for the next ones. */
+const children: ChildProcessWithoutNullStreams[] = []
+
 function runWorker(
   args: string[],
   cwd: string,
 ): { child: ChildProcessWithoutNullStreams; exited: RunningWorker['exited'] } {
   const child = spawn(process.execPath, [workerScript, ...args], { cwd, env: { ...process.env, DEBUG: '' } })
+  children.push(child)
   let stderr = ''
   child.stderr.on('data', (chunk) => {
     stderr += chunk
@@ -45,7 +49,11 @@ async function startWorker(cluster = 'proc-1', cwd = root): Promise<RunningWorke
     let stdout = ''
     child.stdout.on('data', (chunk) => {
       stdout += chunk
-      const line = stdout.split('\n').find((text) => text.startsWith('{'))
+      // complete lines only: a chunk may end inside the JSON line
+      const line = stdout
+        .split('\n')
+        .slice(0, -1)
+        .find((text) => text.startsWith('{'))
       if (line) resolve(JSON.parse(line))
     })
     exited.then(({ code, stderr }) => reject(new Error(`worker exited with ${code}: ${stderr}`)))
@@ -60,6 +68,7 @@ beforeAll(async () => {
   await client.ready()
 })
 afterAll(async () => {
+  for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
   await client?.close()
   await testnet?.destroy()
   rmSync(root, { recursive: true, force: true })

@@ -42,6 +42,11 @@ async function killChild(child: ChildProcess): Promise<void> {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
+async function acceptedCount(journal: string): Promise<number> {
+  const text = await readFile(journal, 'utf8').catch(() => '')
+  return text.split('\n').filter((line) => line.startsWith('accepted ')).length
+}
+
 function parseJournal(text: string) {
   const accepted = new Set<number>()
   const voted: Array<[number, string]> = []
@@ -67,7 +72,11 @@ describe('crash safety', () => {
         if (kill % 4 === 3) await Promise.race([ready, sleep(200 + Math.random() * 600)])
         else {
           await ready
-          await sleep(20 + Math.random() * 400)
+          // Mid-workload: once this run has accepted a few actions (a slow disk makes rounds slow), then at a random moment.
+          const before = await acceptedCount(journal)
+          const deadline = Date.now() + 10_000
+          while ((await acceptedCount(journal)) < before + 3 && Date.now() < deadline) await sleep(10)
+          await sleep(Math.random() * 200)
         }
         await killChild(child)
       }

@@ -7,8 +7,9 @@ import { type FanOutResult, RackFanOut, type RackRecord, RackRegistry } from '..
 import { type LoopbackClient, type LoopbackNetwork, startLoopbackNetwork } from './support/loopback-network.ts'
 
 const HEALTHY_RACKS = 17
-const TIMEOUT = 2000
-const PROBE_TIMEOUT = 200
+// Wide enough for cold dials and probes on a loaded CI machine; PROBE_TIMEOUT stays well under TIMEOUT / 2.
+const TIMEOUT = 4000
+const PROBE_TIMEOUT = 500
 
 let directory: string
 let network: LoopbackNetwork
@@ -29,7 +30,8 @@ function healthyHandlers(id: string) {
       slow: async (data: unknown) => {
         inFlight += 1
         maxInFlight = Math.max(maxInFlight, inFlight)
-        await new Promise((resolve) => setTimeout(resolve, 20))
+        // long enough for every request the concurrency limit allows to overlap, even on a loaded machine
+        await new Promise((resolve) => setTimeout(resolve, 100))
         inFlight -= 1
         return data
       },

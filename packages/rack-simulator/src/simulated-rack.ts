@@ -62,6 +62,8 @@ export class SimulatedRack {
   readonly model: RackModel
   /** Current fault settings; replace with {@link SimulatedRack.setFaults}. */
   faults: RackFaults
+  /** Requests received per method (counted on arrival, before faults apply): tests wait on it. */
+  readonly received = new Map<string, number>()
   private readonly node: RackServerNode
   private readonly parked = new Set<(error: Error) => void>()
   private readyPromise: Promise<void> | undefined
@@ -127,9 +129,10 @@ export class SimulatedRack {
       await this.node.ready()
       this.model.rpcPublicKey = this.rpcPublicKey
       for (const method of [...this.model.methods(), 'echo', 'ping']) {
-        this.node.respondRaw(method, (request) =>
-          answerRackRequest(this.model, this.faults, this.pending, method, request),
-        )
+        this.node.respondRaw(method, (request) => {
+          this.received.set(method, (this.received.get(method) ?? 0) + 1)
+          return answerRackRequest(this.model, this.faults, this.pending, method, request)
+        })
       }
       await this.node.listen()
     })()
