@@ -21,6 +21,8 @@ beforeAll(async () => {
       },
     }),
   )
+  // The firewall is read at start: every test here runs against an ork started with it.
+  await harness.restartOrk()
 })
 afterAll(async () => {
   await harness?.close()
