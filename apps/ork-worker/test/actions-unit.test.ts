@@ -71,6 +71,40 @@ function tempStore(): Corestore {
   return store
 }
 
+/**
+ * An approved `reboot` of three devices (d0–d2) on one miner rack, its calls sent one at a
+ * time and answered by `answerCall`; with `audit`, recorded in an audit log on the same store.
+ */
+async function rebootOfThreeDevices(
+  answerCall: (payload: unknown) => Promise<unknown>,
+  options: { executionTimeoutMs?: number; audit?: boolean } = {},
+) {
+  const store = tempStore()
+  const auditLog = options.audit ? new AuditLog({ store }) : undefined
+  await auditLog?.ready()
+  const { dependencies } = fakeRacks([rack('miner-rack-1', 'miner-am-s19xp')], (_rack, method, payload) =>
+    method === 'getWriteCalls'
+      ? { calls: ['d0', 'd1', 'd2'].map((id) => ({ id, tags: [] })), reqVotes: 1 }
+      : answerCall(payload),
+  )
+  const actions = new OrkActions({
+    ...dependencies,
+    store,
+    callTargetsLimit: 1,
+    ...(options.executionTimeoutMs !== undefined ? { executionTimeoutMs: options.executionTimeoutMs } : {}),
+    ...(auditLog ? { auditLog } : {}),
+  })
+  await actions.ready()
+  const pushed = await actions.pushAction({
+    query: {},
+    action: 'reboot',
+    params: [],
+    voter: 'joe',
+    authPerms: ['miner:w'],
+  } as PushActionRequest)
+  return { actions, auditLog, actionId: pushed.id as number }
+}
+
 describe('ActionCaller (reference action.caller tests)', () => {
   it('keeps callTargetsLimit and knows the rack actions', () => {
     const { dependencies } = fakeRacks([], () => null)
@@ -437,73 +471,51 @@ describe('execution deadline', () => {
   })
 
   it('lets every call of a long action run, rather than cutting it at the configured deadline', async () => {
-    const store = tempStore()
-    const miners = [rack('miner-rack-1', 'miner-am-s19xp')]
-    const { dependencies } = fakeRacks(miners, async (_rack, method, payload) => {
-      if (method === 'getWriteCalls') return { calls: ['d0', 'd1', 'd2'].map((id) => ({ id, tags: [] })), reqVotes: 1 }
-      await new Promise((resolve) => setTimeout(resolve, 60))
-      return { done: (payload as { id: string }).id }
-    })
     // One call at a time, 60 ms each: 180 ms of calls against a configured 100 ms.
-    const actions = new OrkActions({ ...dependencies, store, callTargetsLimit: 1, executionTimeoutMs: 100 })
+    const { actions, actionId } = await rebootOfThreeDevices(
+      async (payload) => {
+        await new Promise((resolve) => setTimeout(resolve, 60))
+        return { done: (payload as { id: string }).id }
+      },
+      { executionTimeoutMs: 100 },
+    )
     try {
-      await actions.ready()
-      const pushed = await actions.pushAction({
-        query: {},
-        action: 'reboot',
-        params: [],
-        voter: 'joe',
-        authPerms: ['miner:w'],
-      } as PushActionRequest)
       await actions.approver.execActions()
-      const { data } = await actions.approver.getAction('done', pushed.id as number)
+      const { data } = await actions.approver.getAction('done', actionId)
       expect(data.status).toBe('COMPLETED')
       const calls = (data.payload[1] as Record<string, { calls: { id: string; result?: unknown }[] }>)['miner-rack-1']!
       expect(calls.calls.map((call) => call.result)).toEqual([{ done: 'd0' }, { done: 'd1' }, { done: 'd2' }])
     } finally {
       await actions.close()
-      await store.close()
     }
   })
 })
 
 describe('closing during an execution', () => {
   it('sends no more calls, waits for the one in flight and audits the execution as interrupted', async () => {
-    const store = tempStore()
-    const auditLog = new AuditLog({ store })
-    await auditLog.ready()
-    const miners = [rack('miner-rack-1', 'miner-am-s19xp')]
     let started = 0
-    const { dependencies } = fakeRacks(miners, async (_rack, method) => {
-      if (method === 'getWriteCalls') return { calls: ['d0', 'd1', 'd2'].map((id) => ({ id, tags: [] })), reqVotes: 1 }
-      started++
-      await new Promise((resolve) => setTimeout(resolve, 150))
-      return { success: true }
-    })
-    const actions = new OrkActions({ ...dependencies, store, auditLog, callTargetsLimit: 1 })
-    await actions.ready()
-    const pushed = await actions.pushAction({
-      query: {},
-      action: 'reboot',
-      params: [],
-      voter: 'joe',
-      authPerms: ['miner:w'],
-    } as PushActionRequest)
+    const { actions, auditLog, actionId } = await rebootOfThreeDevices(
+      async () => {
+        started++
+        await new Promise((resolve) => setTimeout(resolve, 150))
+        return { success: true }
+      },
+      { audit: true },
+    )
     const pass = actions.approver.execActions()
     while (started === 0) await new Promise((resolve) => setTimeout(resolve, 5))
     await actions.close()
     await pass
     expect(started).toBe(1)
-    const [entry] = await auditLog.read({ method: 'execute:reboot' })
+    const [entry] = await auditLog!.read({ method: 'execute:reboot' })
     expect(entry).toMatchObject({
       kind: 'execution',
-      actionIds: [pushed.id],
+      actionIds: [actionId],
       outcome: 'error',
       error: 'ERR_ACTION_INTERRUPTED',
     })
     // the approver marked the calls without an outcome as interrupted when it ended the run
     expect(entry?.calls).toEqual({ ok: 0, failed: 3 })
-    await auditLog.close()
-    await store.close()
+    await auditLog!.close()
   })
 })

@@ -53,6 +53,16 @@ function historyConfig(options: HistoryOptions = {}): WorkerConfig {
 }
 
 let harness: Harness
+
+const UTC_ONLY = [{ code: 'UTC', offset: 0 }]
+
+/** Restarts the ork on the same root with a history config (one UTC zone unless told); returns the config. */
+async function restartWithHistory(options: HistoryOptions, adjust?: (config: WorkerConfig) => void) {
+  const config = historyConfig({ timezones: UTC_ONLY, ...options })
+  adjust?.(config)
+  await harness.restartOrk({ config })
+  return config
+}
 const job = () => harness.ork.context.tailLogAggregation as TailLogAggregationJob
 const store = () => harness.ork.context.tailLogHistory
 const fetchedDates = () => job().lastRun?.fetched.map((day) => `${day.code} ${day.date}`)
@@ -222,8 +232,7 @@ describe('daily history job', () => {
   })
 
   it('a restart in the middle of a run resumes without refetching finished days (Q35)', async () => {
-    const config = historyConfig({ days: 6, delay: 25, timezones: [{ code: 'UTC', offset: 0 }] })
-    await harness.restartOrk({ config })
+    const config = await restartWithHistory({ days: 6, delay: 25 })
     clock = at('2024-03-20T12:00:00Z')
     const interrupted = job().run()
     while ((job().lastRun?.done ?? 0) < 3) await new Promise((resolve) => setTimeout(resolve, 5))
@@ -243,12 +252,7 @@ describe('daily history job', () => {
   })
 
   it('keeps the days of a type without racks open, and refetches finished days when the config changes', async () => {
-    const config = historyConfig({
-      days: 3,
-      timezones: [{ code: 'UTC', offset: 0 }],
-      extraKeys: [{ key: 'stat-5m', type: 'powermeter', tag: 't-powermeter' }],
-    })
-    await harness.restartOrk({ config })
+    await restartWithHistory({ days: 3, extraKeys: [{ key: 'stat-5m', type: 'powermeter', tag: 't-powermeter' }] })
     clock = at('2024-04-10T12:00:00Z')
     const fetched = () => job().lastRun?.fetched.map((day) => `${day.type} ${day.date} ${day.complete}`)
     await job().run()
@@ -265,10 +269,10 @@ describe('daily history job', () => {
     expect(fetched()).toEqual(['powermeter 2024-04-10 false', 'miner 2024-04-10 false'])
 
     // The miner's aggrFields change: its finished days were computed without the new field.
-    const changed = historyConfig({ days: 3, timezones: [{ code: 'UTC', offset: 0 }] })
-    const minerKey = changed.aggrData!.aggrTailLogKeys!.find((entry) => entry.type === 'miner')!
-    minerKey.aggrFields = { ...minerKey.aggrFields, site_power_w: 1 }
-    await harness.restartOrk({ config: changed })
+    await restartWithHistory({ days: 3 }, (changed) => {
+      const minerKey = changed.aggrData!.aggrTailLogKeys!.find((entry) => entry.type === 'miner')!
+      minerKey.aggrFields = { ...minerKey.aggrFields, site_power_w: 1 }
+    })
     await job().run()
     expect(fetched()).toEqual(['miner 2024-04-10 false', 'miner 2024-04-09 true', 'miner 2024-04-08 true'])
     await job().run()
@@ -276,12 +280,7 @@ describe('daily history job', () => {
   })
 
   it('a broken entry is logged and does not stop the other entries', async () => {
-    const config = historyConfig({
-      days: 1,
-      timezones: [{ code: 'UTC', offset: 0 }],
-      extraKeys: [{ key: 'stat-5m', type: 'nospec', tag: 't-nospec' }],
-    })
-    await harness.restartOrk({ config })
+    await restartWithHistory({ days: 1, extraKeys: [{ key: 'stat-5m', type: 'nospec', tag: 't-nospec' }] })
     logLines.length = 0
     clock = at('2024-03-25T12:00:00Z')
     expect(await job().run()).toBe(true)

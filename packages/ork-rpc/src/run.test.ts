@@ -47,6 +47,15 @@ const capture = () => {
   }
 }
 
+/** Runs ork-rpc against the test server with an abort signal, capturing stderr. */
+function interruptible(args: string[], io: Partial<Parameters<typeof runOrkRpc>[1]> = {}) {
+  const { err, io: captured } = capture()
+  const controller = new AbortController()
+  const key = server.rpcPublicKey.toString('hex')
+  const running = runOrkRpc([...bootstrap, '-s', key, ...args], { ...captured, ...io, signal: controller.signal })
+  return { running, stop: () => controller.abort(), stderr: () => err.join('') }
+}
+
 describe('runOrkRpc in process', () => {
   it('reads the payload from stdin with -f -', async () => {
     const { out, io } = capture()
@@ -74,32 +83,21 @@ describe('runOrkRpc in process', () => {
   })
 
   it('ends with 130 when interrupted while waiting', async () => {
-    const { err, io } = capture()
-    const controller = new AbortController()
-    const key = server.rpcPublicKey.toString('hex')
-    const running = runOrkRpc([...bootstrap, '-s', key, '-m', 'slow', '-t', '20000'], {
-      ...io,
-      signal: controller.signal,
-    })
+    const call = interruptible(['-m', 'slow', '-t', '20000'])
     while (release.length === 0) await new Promise((done) => setTimeout(done, 20))
-    controller.abort()
-    expect(await running).toBe(ExitCode.INTERRUPTED)
-    expect(err.join('')).toBe('ork-rpc: INTERRUPTED: slow interrupted\n')
+    call.stop()
+    expect(await call.running).toBe(ExitCode.INTERRUPTED)
+    expect(call.stderr()).toBe('ork-rpc: INTERRUPTED: slow interrupted\n')
   })
 
   it('ends with 130 when interrupted while -f - waits for input', async () => {
-    const { err, io } = capture()
-    const controller = new AbortController()
-    const key = server.rpcPublicKey.toString('hex')
-    const running = runOrkRpc([...bootstrap, '-s', key, '-m', 'listRacks', '-f', '-'], {
-      ...io,
-      signal: controller.signal,
+    const call = interruptible(['-m', 'listRacks', '-f', '-'], {
       // stdin that never ends until the reader gives up
       readStdin: (signal) => new Promise((done) => signal?.addEventListener('abort', () => done(''))),
     })
-    setTimeout(() => controller.abort(), 20)
-    expect(await running).toBe(ExitCode.INTERRUPTED)
-    expect(err.join('')).toBe('ork-rpc: INTERRUPTED: interrupted\n')
+    setTimeout(call.stop, 20)
+    expect(await call.running).toBe(ExitCode.INTERRUPTED)
+    expect(call.stderr()).toBe('ork-rpc: INTERRUPTED: interrupted\n')
   })
 
   it('says what to check when no worker answers to the key', async () => {
