@@ -3,7 +3,8 @@ import { join } from 'node:path'
 import { compareThings } from '@ork/rack-simulator'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { sortThingsInPlace } from './sort-things.ts'
+import { KeyTokens } from './key-tokens.ts'
+import { rankedOrder, sortThingsInPlace } from './sort-things.ts'
 
 interface SortCase {
   name: string
@@ -108,5 +109,73 @@ describe('sortThingsInPlace against the reference comparator on random things', 
       }),
       { numRuns: 1000 },
     )
+  })
+})
+
+describe('sortThingsInPlace without comparisons (values with one kind of run per position)', () => {
+  // Codes as sites name devices: text and digit runs alternating from the same kind, of any
+  // length; collator ties (case, accents), leading zeros (numeric ties), digit runs too long
+  // to rank as themselves, empty values, and things without the key.
+  // 'e\u0301' ties with 'é' and 'Z\u0000' with 'Z' under the collator.
+  const textRun = fc.constantFrom(
+    'AM-S',
+    'am-s',
+    'WM-M',
+    'XP-',
+    'xp-',
+    'é',
+    'e\u0301',
+    'e',
+    'E',
+    '.',
+    '-',
+    'Z',
+    'Z\u0000',
+  )
+  const digitRun = fc.oneof(
+    fc.integer({ min: 0, max: 120 }).map(String),
+    fc.constantFrom('0001', '01', '1', '00', '12345678901234567890', '9007199254740993', '100000000'),
+  )
+  const code = (startWithText: boolean) =>
+    fc.array(fc.tuple(textRun, digitRun), { maxLength: 3 }).map((pairs) => {
+      const runs = pairs.flatMap(([text, digits]) => (startWithText ? [text, digits] : [digits, text]))
+      return runs.slice(0, runs.length - (runs.length > 0 && pairs.length % 2 === 1 ? 1 : 0)).join('')
+    })
+  const thing = fc.record(
+    { code: code(true), info: fc.record({ pos: code(false) }, { requiredKeys: [] }) },
+    { requiredKeys: [] },
+  )
+  const order = fc.constantFrom(1, -1)
+  const sort = fc.oneof(
+    fc.record({ code: order }),
+    fc.record({ 'info.pos': order }),
+    fc.record({ code: order, 'info.pos': order }),
+    fc.record({ 'info.pos': order, code: order }),
+  )
+
+  it('takes the counting sort and orders like the reference comparator', () => {
+    fc.assert(
+      fc.property(fc.array(thing, { maxLength: 60 }), sort, (things, spec) => {
+        const keys = Object.entries(spec).map(([key, value]) => ({ path: key.split('.'), order: value }))
+        const tokens = keys.map(({ path }) => new KeyTokens(things, path))
+        expect(rankedOrder(tokens, keys, things.length)).not.toBeNull()
+        const indexed = things.map((entry, id) => ({ ...entry, id }))
+        const expected = [...indexed].sort((a, b) => compareThings(a, b, spec))
+        const actual = sortThingsInPlace([...indexed], spec)
+        expect(actual.map((entry) => entry.id)).toEqual(expected.map((entry) => entry.id))
+      }),
+      { numRuns: 3000 },
+    )
+  })
+
+  it('leaves values whose comparison can contradict itself to the comparator', () => {
+    const mixed = [{ code: 'a1' }, { code: '1a' }]
+    const infinite = [{ code: `x${'9'.repeat(400)}` }, { code: 'x1' }]
+    const whitespace = [{ code: 'a1 2' }, { code: 'a1x2' }] // Number(' ') is 0
+    for (const things of [mixed, infinite, whitespace]) {
+      expect(rankedOrder([new KeyTokens(things, ['code'])], [{ order: 1 }], things.length)).toBeNull()
+    }
+    const things = [{ code: 'a1' }, { code: 'a2' }]
+    expect(rankedOrder([new KeyTokens(things, ['code'])], [{ order: 0 }], things.length)).toBeNull()
   })
 })
