@@ -8,13 +8,13 @@ import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { silentLogger } from '@ork/logger'
-import { RpcNode } from '@ork/rpc-transport'
 import { createLoopbackTestnet } from '@ork/rpc-transport/testing'
 import { percentile, recordBenchmark } from '../../../scripts/bench-report.ts'
 import { benchScratchDir, removeOnExit } from '../../../scripts/bench-scratch.ts'
 import { loadWorkerConfig } from '../src/config/load-config.ts'
 import { startOrk } from '../src/ork.ts'
 import { createServiceRoot } from '../test/support/harness.ts'
+import { connectBenchClient } from './support/bench-client.ts'
 import { startSiteProcess } from './support/site-process.ts'
 
 const RACKS = 20
@@ -43,10 +43,7 @@ const ork = await startOrk({
   dhtOpts: testnet.dhtOpts,
   logger: silentLogger,
 })
-const client = new RpcNode({ storeDir: join(scratch, 'client'), dhtOpts: testnet.dhtOpts, logger: silentLogger })
-await client.ready()
-const call = (method: string, data: unknown) => client.request(ork.rpcPublicKey, method, data, { timeout: 120_000 })
-for (const registration of site.registrations) await call('registerRack', registration)
+const { client, call } = await connectBenchClient({ scratch, testnet, ork, site, timeoutMs: 120_000 })
 const things = (await call('listThings', { fields: { id: 1, code: 1 }, limit: THINGS_PER_RACK })) as {
   id: string
   code: string

@@ -17,6 +17,7 @@ import { benchScratchDir, removeOnExit } from '../../../scripts/bench-scratch.ts
 import { startOrk } from '../src/ork.ts'
 import { sortThingsInPlace } from '../src/things/sort-things.ts'
 import { createServiceRoot } from '../test/support/harness.ts'
+import { connectBenchClient } from './support/bench-client.ts'
 import { referenceSort, startReferencePipeline } from './support/reference-pipeline.ts'
 import { startSiteProcess } from './support/site-process.ts'
 
@@ -47,10 +48,7 @@ const ork = await startOrk({
   dhtOpts: testnet.dhtOpts,
   logger: silentLogger,
 })
-const client = new RpcNode({ storeDir: join(scratch, 'client'), dhtOpts: testnet.dhtOpts, logger: silentLogger })
-await client.ready()
-const call = (method: string, data: unknown) => client.request(ork.rpcPublicKey, method, data, { timeout: 30_000 })
-for (const registration of site.registrations) await call('registerRack', registration)
+const { client, call } = await connectBenchClient({ scratch, testnet, ork, site, timeoutMs: 30_000 })
 
 const racks = ork.context.registry.all()
 const reference = await startReferencePipeline({

@@ -15,13 +15,13 @@ import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { writeHeapSnapshot } from 'node:v8'
 import { silentLogger } from '@ork/logger'
-import { RpcNode } from '@ork/rpc-transport'
 import { createLoopbackTestnet } from '@ork/rpc-transport/testing'
 import { recordBenchmark } from '../../../scripts/bench-report.ts'
 import { benchScratchDir, removeOnExit } from '../../../scripts/bench-scratch.ts'
 import { loadWorkerConfig } from '../src/config/load-config.ts'
 import { startOrk } from '../src/ork.ts'
 import { createServiceRoot } from '../test/support/harness.ts'
+import { connectBenchClient, tailLogKey } from './support/bench-client.ts'
 import { startSiteProcess } from './support/site-process.ts'
 
 const SECONDS = Number(process.env.ORK_SOAK_SECONDS ?? 240)
@@ -62,16 +62,9 @@ const ork = await startOrk({
   config,
   now: () => NOW,
 })
-const client = new RpcNode({ storeDir: join(scratch, 'client'), dhtOpts: testnet.dhtOpts, logger: silentLogger })
-await client.ready()
-const call = (method: string, data: unknown) => client.request(ork.rpcPublicKey, method, data, { timeout: 120_000 })
-for (const registration of site.registrations) await call('registerRack', registration)
+const { client, call } = await connectBenchClient({ scratch, testnet, ork, site, timeoutMs: 120_000 })
 
-const logKey = (type: string) => {
-  const entry = config.aggrData?.aggrTailLogKeys?.find((candidate) => candidate.type === type)
-  if (!entry) throw new Error(`no aggr.data.json key for ${type}`)
-  return { key: entry.key, type: entry.type, tag: entry.tag, fields: entry.fields, aggrFields: entry.aggrFields }
-}
+const logKey = (type: string) => tailLogKey(config, type)
 const range = { start: NOW - DAY, end: NOW, limit: 288 }
 const miners = (await call('listThings', { query: { type: 'miner-am-s19xp' }, fields: { id: 1 } })) as { id: string }[]
 

@@ -12,7 +12,6 @@
 import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { silentLogger } from '@ork/logger'
-import { RpcNode } from '@ork/rpc-transport'
 import { createLoopbackTestnet } from '@ork/rpc-transport/testing'
 import { prepareTailLogRequest, resolveTailLogSpec, type TailLogRequest } from '@ork/stats'
 import { BusyMeter, percentile, recordBenchmark } from '../../../scripts/bench-report.ts'
@@ -22,6 +21,7 @@ import { tailLogDependencies } from '../src/methods/tail-log.ts'
 import { startOrk } from '../src/ork.ts'
 import { runTailLog } from '../src/tail-log/run-tail-log.ts'
 import { createServiceRoot } from '../test/support/harness.ts'
+import { connectBenchClient, tailLogKey } from './support/bench-client.ts'
 import { startReferencePipeline } from './support/reference-pipeline.ts'
 import { startSiteProcess } from './support/site-process.ts'
 
@@ -54,16 +54,9 @@ const ork = await startOrk({
   config,
   now: () => NOW,
 })
-const client = new RpcNode({ storeDir: join(scratch, 'client'), dhtOpts: testnet.dhtOpts, logger: silentLogger })
-await client.ready()
-const call = (method: string, data: unknown) => client.request(ork.rpcPublicKey, method, data, { timeout: 120_000 })
-for (const registration of site.registrations) await call('registerRack', registration)
+const { client, call } = await connectBenchClient({ scratch, testnet, ork, site, timeoutMs: 120_000 })
 
-const logKey = (type: string) => {
-  const entry = config.aggrData?.aggrTailLogKeys?.find((candidate) => candidate.type === type)
-  if (!entry) throw new Error(`no aggr.data.json key for ${type}`)
-  return { key: entry.key, type: entry.type, tag: entry.tag, fields: entry.fields, aggrFields: entry.aggrFields }
-}
+const logKey = (type: string) => tailLogKey(config, type)
 const range = { start: NOW - DAY, end: NOW, limit: 288 }
 const tailLogRequest = { ...logKey('miner'), ...range }
 const multiRequest = { keys: [logKey('miner'), logKey('powermeter'), logKey('container')], ...range }
