@@ -108,6 +108,15 @@ async function refresh(cycle: number): Promise<void> {
   }
 }
 
+/** Open file descriptors (Linux's /proc); NaN where there is none. */
+const openFileDescriptors = () => {
+  try {
+    return readdirSync('/proc/self/fd').length
+  } catch {
+    return Number.NaN
+  }
+}
+
 interface Sample {
   seconds: number
   requests: number
@@ -131,7 +140,7 @@ const sample = () => {
     heapTotalMiB: memory.heapTotal / 2 ** 20,
     externalMiB: memory.external / 2 ** 20,
     rssMiB: memory.rss / 2 ** 20,
-    fds: readdirSync('/proc/self/fd').length,
+    fds: openFileDescriptors(),
     handles: process.getActiveResourcesInfo().length,
   })
   const last = samples.at(-1) as Sample
