@@ -7,14 +7,11 @@
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
-import { silentLogger } from '@ork/logger'
 import { createLoopbackTestnet } from '@ork/rpc-transport/testing'
 import { percentile, recordBenchmark } from '../../../scripts/bench-report.ts'
 import { benchScratchDir, removeOnExit } from '../../../scripts/bench-scratch.ts'
-import { loadWorkerConfig } from '../src/config/load-config.ts'
-import { startOrk } from '../src/ork.ts'
 import { createServiceRoot } from '../test/support/harness.ts'
-import { connectBenchClient } from './support/bench-client.ts'
+import { connectBenchClient, startBenchOrk } from './support/bench-ork.ts'
 import { startSiteProcess } from './support/site-process.ts'
 
 const RACKS = 20
@@ -35,14 +32,7 @@ const site = await startSiteProcess({
   rootDir: join(scratch, 'racks'),
   now: Date.UTC(2026, 10, 1),
 })
-const ork = await startOrk({
-  cluster: 'bench-actions',
-  env: 'production',
-  root,
-  config: loadWorkerConfig(root, 'production'),
-  dhtOpts: testnet.dhtOpts,
-  logger: silentLogger,
-})
+const { ork } = await startBenchOrk({ cluster: 'bench-actions', root, testnet })
 const { client, call } = await connectBenchClient({ scratch, testnet, ork, site, timeoutMs: 120_000 })
 const things = (await call('listThings', { fields: { id: 1, code: 1 }, limit: THINGS_PER_RACK })) as {
   id: string

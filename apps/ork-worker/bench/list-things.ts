@@ -14,10 +14,9 @@ import { RpcNode } from '@ork/rpc-transport'
 import { createLoopbackTestnet } from '@ork/rpc-transport/testing'
 import { BusyMeter, percentile, recordBenchmark } from '../../../scripts/bench-report.ts'
 import { benchScratchDir, removeOnExit } from '../../../scripts/bench-scratch.ts'
-import { startOrk } from '../src/ork.ts'
 import { sortThingsInPlace } from '../src/things/sort-things.ts'
 import { createServiceRoot } from '../test/support/harness.ts'
-import { connectBenchClient } from './support/bench-client.ts'
+import { connectBenchClient, startBenchOrk } from './support/bench-ork.ts'
 import { referenceSort, startReferencePipeline } from './support/reference-pipeline.ts'
 import { startSiteProcess } from './support/site-process.ts'
 
@@ -41,13 +40,7 @@ const site = await startSiteProcess({
   rootDir: join(scratch, 'racks'),
   now: Date.UTC(2026, 10, 1),
 })
-const ork = await startOrk({
-  cluster: 'bench',
-  env: 'production',
-  root,
-  dhtOpts: testnet.dhtOpts,
-  logger: silentLogger,
-})
+const { ork } = await startBenchOrk({ cluster: 'bench', root, testnet })
 const { client, call } = await connectBenchClient({ scratch, testnet, ork, site, timeoutMs: 30_000 })
 
 const racks = ork.context.registry.all()

@@ -14,14 +14,11 @@ import { readdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { writeHeapSnapshot } from 'node:v8'
-import { silentLogger } from '@ork/logger'
 import { createLoopbackTestnet } from '@ork/rpc-transport/testing'
 import { recordBenchmark } from '../../../scripts/bench-report.ts'
 import { benchScratchDir, removeOnExit } from '../../../scripts/bench-scratch.ts'
-import { loadWorkerConfig } from '../src/config/load-config.ts'
-import { startOrk } from '../src/ork.ts'
 import { createServiceRoot } from '../test/support/harness.ts'
-import { connectBenchClient, tailLogKey } from './support/bench-client.ts'
+import { connectBenchClient, metricsSiteRacks, startBenchOrk, tailLogKey } from './support/bench-ork.ts'
 import { startSiteProcess } from './support/site-process.ts'
 
 const SECONDS = Number(process.env.ORK_SOAK_SECONDS ?? 240)
@@ -43,25 +40,12 @@ writeFileSync(join(root, 'config/base.ork.json'), JSON.stringify({ actionIntvlMs
 const scratch = benchScratchDir('ork-bench-soak-')
 const site = await startSiteProcess({
   dhtOpts: testnet.dhtOpts,
-  racks: [
-    { type: 'miner-am-s19xp', count: MINER_RACKS * MINERS_PER_RACK, racks: MINER_RACKS, historyMs: 2 * DAY },
-    { type: 'container-bd-d40', count: 2, historyMs: 2 * DAY },
-    { type: 'powermeter-abb', count: 2, historyMs: 2 * DAY },
-  ],
+  racks: metricsSiteRacks(MINER_RACKS, MINERS_PER_RACK),
   seed: 5,
   rootDir: join(scratch, 'racks'),
   now: NOW,
 })
-const config = loadWorkerConfig(root, 'production')
-const ork = await startOrk({
-  cluster: 'bench-soak',
-  env: 'production',
-  root,
-  dhtOpts: testnet.dhtOpts,
-  logger: silentLogger,
-  config,
-  now: () => NOW,
-})
+const { ork, config } = await startBenchOrk({ cluster: 'bench-soak', root, testnet, now: NOW })
 const { client, call } = await connectBenchClient({ scratch, testnet, ork, site, timeoutMs: 120_000 })
 
 const logKey = (type: string) => tailLogKey(config, type)

@@ -11,17 +11,14 @@
  */
 import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
-import { silentLogger } from '@ork/logger'
 import { createLoopbackTestnet } from '@ork/rpc-transport/testing'
 import { prepareTailLogRequest, resolveTailLogSpec, type TailLogRequest } from '@ork/stats'
 import { BusyMeter, percentile, recordBenchmark } from '../../../scripts/bench-report.ts'
 import { benchScratchDir, removeOnExit } from '../../../scripts/bench-scratch.ts'
-import { loadWorkerConfig } from '../src/config/load-config.ts'
 import { tailLogDependencies } from '../src/methods/tail-log.ts'
-import { startOrk } from '../src/ork.ts'
 import { runTailLog } from '../src/tail-log/run-tail-log.ts'
 import { createServiceRoot } from '../test/support/harness.ts'
-import { connectBenchClient, tailLogKey } from './support/bench-client.ts'
+import { connectBenchClient, metricsSiteRacks, startBenchOrk, tailLogKey } from './support/bench-ork.ts'
 import { startReferencePipeline } from './support/reference-pipeline.ts'
 import { startSiteProcess } from './support/site-process.ts'
 
@@ -35,25 +32,12 @@ const root = removeOnExit(createServiceRoot({}))
 const scratch = benchScratchDir('ork-bench-taillog-')
 const site = await startSiteProcess({
   dhtOpts: testnet.dhtOpts,
-  racks: [
-    { type: 'container-bd-d40', count: 2, historyMs: 2 * DAY },
-    { type: 'miner-am-s19xp', count: 4 * MINER_RACKS, racks: MINER_RACKS, historyMs: 2 * DAY },
-    { type: 'powermeter-abb', count: 2, historyMs: 2 * DAY },
-  ],
+  racks: metricsSiteRacks(MINER_RACKS, 4),
   seed: 3,
   rootDir: join(scratch, 'racks'),
   now: NOW,
 })
-const config = loadWorkerConfig(root, 'production')
-const ork = await startOrk({
-  cluster: 'bench',
-  env: 'production',
-  root,
-  dhtOpts: testnet.dhtOpts,
-  logger: silentLogger,
-  config,
-  now: () => NOW,
-})
+const { ork, config } = await startBenchOrk({ cluster: 'bench', root, testnet, now: NOW })
 const { client, call } = await connectBenchClient({ scratch, testnet, ork, site, timeoutMs: 120_000 })
 
 const logKey = (type: string) => tailLogKey(config, type)
