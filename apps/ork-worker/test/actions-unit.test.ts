@@ -420,6 +420,40 @@ describe('audit log retention', () => {
   })
 })
 
+describe('pushAction with racks that could not be reached', () => {
+  /** Rack a is unreachable, rack c has no such method; rack b answers `bCalls`. */
+  async function pushWith(bCalls: { id: string; tags: string[] }[]) {
+    const racks = ['a', 'b', 'c'].map((id) => rack(`miner-rack-${id}`, 'miner-am-s19xp'))
+    const { dependencies } = fakeRacks(racks, (target) => {
+      if (target.id === 'miner-rack-a') throw new Error('CHANNEL_CLOSED: channel closed')
+      if (target.id === 'miner-rack-c') throw new Error('UNKNOWN_METHOD')
+      return { calls: bCalls, reqVotes: 1 }
+    })
+    const actions = new OrkActions({ ...dependencies, store: tempStore() })
+    try {
+      await actions.ready()
+      const request = { query: { id: 'd1' }, action: 'reboot', params: [], voter: 'joe', authPerms: ['miner:w'] }
+      return await actions.pushAction(request as PushActionRequest)
+    } finally {
+      await actions.close()
+    }
+  }
+
+  it('names them when no rack gave a call (nothing stored)', async () => {
+    expect(await pushWith([])).toEqual({
+      id: null,
+      // Rack b answered no call (left out of the targets); rack c has no such method.
+      errors: ['miner-rack-a: CHANNEL_CLOSED: channel closed', 'ERR_ORK_ACTION_CALLS_EMPTY'],
+    })
+  })
+
+  it('leaves them out, as the reference, when the action is stored', async () => {
+    const reply = await pushWith([{ id: 'd1', tags: [] }])
+    expect(reply.id).toEqual(expect.any(Number))
+    expect(reply.errors).toEqual([])
+  })
+})
+
 describe('pushActionsBatch after a failing element', () => {
   it('starts no further element: only those already in flight are still pushed', async () => {
     const store = tempStore()

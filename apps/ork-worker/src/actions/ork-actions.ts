@@ -224,6 +224,11 @@ export class OrkActions {
    * pushAction (4.11): asks the racks for the calls, then stores the action for voting
    * (or directly approved when one vote suffices). Rack errors are returned in `errors`;
    * with no call at all nothing is stored and `id` is null.
+   *
+   * As in the reference, a rack whose error is `UNKNOWN_METHOD` or `CHANNEL_CLOSED` is left out
+   * of `errors`. FIX: when no rack gave a call, the racks that could not be reached
+   * (`CHANNEL_CLOSED`) are reported, so that "no device matched" and "the device's rack is
+   * unreachable" no longer read the same.
    */
   async pushAction(request: PushActionRequest): Promise<PushActionReply> {
     const { query, action, params, voter, authPerms, batchActionUID, rackType } = request
@@ -231,15 +236,19 @@ export class OrkActions {
     let reqVotes = 1
     let callCount = 0
     const errors: string[] = []
+    const unreachable: string[] = []
     for (const [rackId, entry] of Object.entries(targets)) {
       reqVotes = Math.max(reqVotes, entry.reqVotes as number)
       delete entry.reqVotes
       callCount += entry.calls.length
-      if (isInvalidActionError(entry.error)) continue
+      if (isInvalidActionError(entry.error)) {
+        if (entry.error?.includes('CHANNEL_CLOSED')) unreachable.push(`${rackId}: ${entry.error}`)
+        continue
+      }
       if (entry.calls.length === 0) errors.push(`${rackId}: ${entry.error || 'ERR_ORK_ACTION_CALLS_EMPTY'}`)
     }
     if (callCount === 0) {
-      errors.push('ERR_ORK_ACTION_CALLS_EMPTY')
+      errors.push(...unreachable, 'ERR_ORK_ACTION_CALLS_EMPTY')
       return { id: null, errors }
     }
     await this.ready()
