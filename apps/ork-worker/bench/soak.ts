@@ -18,8 +18,7 @@ import { createLoopbackTestnet } from '@ork/rpc-transport/testing'
 import { recordBenchmark } from '../../../scripts/bench-report.ts'
 import { benchScratchDir, removeOnExit } from '../../../scripts/bench-scratch.ts'
 import { createServiceRoot } from '../test/support/harness.ts'
-import { connectBenchClient, metricsSiteRacks, startBenchOrk, tailLogKey } from './support/bench-ork.ts'
-import { startSiteProcess } from './support/site-process.ts'
+import { connectBenchClient, startBenchOrk, startMetricsSite, tailLogKey } from './support/bench-ork.ts'
 
 const SECONDS = Number(process.env.ORK_SOAK_SECONDS ?? 240)
 /** About 16 samples per run, at least 15 s apart. */
@@ -38,11 +37,12 @@ const testnet = await createLoopbackTestnet()
 const root = removeOnExit(createServiceRoot({}))
 writeFileSync(join(root, 'config/base.ork.json'), JSON.stringify({ actionIntvlMs: 100 }))
 const scratch = benchScratchDir('ork-bench-soak-')
-const site = await startSiteProcess({
-  dhtOpts: testnet.dhtOpts,
-  racks: metricsSiteRacks(MINER_RACKS, MINERS_PER_RACK),
+const site = await startMetricsSite({
+  testnet,
+  scratch,
+  minerRacks: MINER_RACKS,
+  minersPerRack: MINERS_PER_RACK,
   seed: 5,
-  rootDir: join(scratch, 'racks'),
   now: NOW,
 })
 const { ork, config } = await startBenchOrk({ cluster: 'bench-soak', root, testnet, now: NOW })

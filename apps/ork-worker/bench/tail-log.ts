@@ -18,9 +18,8 @@ import { benchScratchDir, removeOnExit } from '../../../scripts/bench-scratch.ts
 import { tailLogDependencies } from '../src/methods/tail-log.ts'
 import { runTailLog } from '../src/tail-log/run-tail-log.ts'
 import { createServiceRoot } from '../test/support/harness.ts'
-import { connectBenchClient, metricsSiteRacks, startBenchOrk, tailLogKey } from './support/bench-ork.ts'
+import { connectBenchClient, startBenchOrk, startMetricsSite, tailLogKey } from './support/bench-ork.ts'
 import { startReferencePipeline } from './support/reference-pipeline.ts'
-import { startSiteProcess } from './support/site-process.ts'
 
 const MINER_RACKS = Number(process.env.BENCH_RACKS ?? 50)
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 40)
@@ -30,13 +29,7 @@ const DAY = 86_400_000
 const testnet = await createLoopbackTestnet()
 const root = removeOnExit(createServiceRoot({}))
 const scratch = benchScratchDir('ork-bench-taillog-')
-const site = await startSiteProcess({
-  dhtOpts: testnet.dhtOpts,
-  racks: metricsSiteRacks(MINER_RACKS, 4),
-  seed: 3,
-  rootDir: join(scratch, 'racks'),
-  now: NOW,
-})
+const site = await startMetricsSite({ testnet, scratch, minerRacks: MINER_RACKS, minersPerRack: 4, seed: 3, now: NOW })
 const { ork, config } = await startBenchOrk({ cluster: 'bench', root, testnet, now: NOW })
 const { client, call } = await connectBenchClient({ scratch, testnet, ork, site, timeoutMs: 120_000 })
 

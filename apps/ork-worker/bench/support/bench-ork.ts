@@ -1,14 +1,15 @@
 /**
  * What the worker's benchmarks share: the ork itself (production config from the service
  * root, silent), the API-node side (a pooled client that has registered every simulated
- * rack), the tailLog keys of the shipped config, and the racks of a site-metrics site.
+ * rack), the tailLog keys of the shipped config, and a site-metrics site.
  */
 import { join } from 'node:path'
 import { silentLogger } from '@ork/logger'
-import type { RackRegistration, SimulatedSiteOptions } from '@ork/rack-simulator'
+import type { RackRegistration } from '@ork/rack-simulator'
 import { RpcNode } from '@ork/rpc-transport'
 import { loadWorkerConfig, type WorkerConfig } from '../../src/config/load-config.ts'
 import { type OrkHandle, startOrk } from '../../src/ork.ts'
+import { type SiteProcess, startSiteProcess } from './site-process.ts'
 
 const DAY = 86_400_000
 
@@ -33,13 +34,34 @@ export async function startBenchOrk(options: {
   return { ork, config }
 }
 
-/** Miner racks plus 2 containers and 2 powermeters, each with two days of 5-minute history. */
-export function metricsSiteRacks(minerRacks: number, minersPerRack: number): SimulatedSiteOptions['racks'] {
-  return [
-    { type: 'container-bd-d40', count: 2, historyMs: 2 * DAY },
-    { type: 'miner-am-s19xp', count: minerRacks * minersPerRack, racks: minerRacks, historyMs: 2 * DAY },
-    { type: 'powermeter-abb', count: 2, historyMs: 2 * DAY },
-  ]
+/**
+ * A site-metrics site in a child process: miner racks plus 2 containers and 2 powermeters,
+ * each with two days of 5-minute history up to `now`.
+ */
+export function startMetricsSite(options: {
+  testnet: { dhtOpts: unknown }
+  scratch: string
+  minerRacks: number
+  minersPerRack: number
+  seed: number
+  now: number
+}): Promise<SiteProcess> {
+  return startSiteProcess({
+    dhtOpts: options.testnet.dhtOpts as Record<string, unknown>,
+    racks: [
+      { type: 'container-bd-d40', count: 2, historyMs: 2 * DAY },
+      {
+        type: 'miner-am-s19xp',
+        count: options.minerRacks * options.minersPerRack,
+        racks: options.minerRacks,
+        historyMs: 2 * DAY,
+      },
+      { type: 'powermeter-abb', count: 2, historyMs: 2 * DAY },
+    ],
+    seed: options.seed,
+    rootDir: join(options.scratch, 'racks'),
+    now: options.now,
+  })
 }
 
 export interface BenchClient {
