@@ -1,5 +1,7 @@
-import { execFile } from 'node:child_process'
-import { existsSync, writeFileSync } from 'node:fs'
+import { execFile, spawn } from 'node:child_process'
+import { once } from 'node:events'
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type Harness, startHarness } from './support/harness.ts'
@@ -121,6 +123,28 @@ describe('ork-rpc against a running ork', () => {
     expect(result).toEqual({ code: 0, stdout: 'hello ork', stderr: '' })
     const instance = await orkRpc(['-s', harness.ork.rpcPublicKey, '-m', 'getInstanceId', '--raw'])
     expect(JSON.parse(instance.stdout)).toBe(harness.ork.instanceId)
+  })
+
+  it('ends quietly, and cleans up, when its reader stops early (ork-rpc … | head)', async () => {
+    const scratch = mkdtempSync(join(tmpdir(), 'ork-rpc-cli-pipe-'))
+    try {
+      const child = spawn(
+        process.execPath,
+        [cliPath, ...bootstrap, '-s', harness.ork.rpcPublicKey, '-m', 'listThings', '-d', '{}'],
+        { cwd: harness.root, env: { ...process.env, TMPDIR: scratch }, stdio: ['ignore', 'pipe', 'pipe'] },
+      )
+      // The reader goes away before the reply is written: the CLI's write meets a closed pipe.
+      child.stdout.destroy()
+      let stderr = ''
+      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
+      const [code] = (await once(child, 'exit')) as [number | null]
+      expect(stderr).not.toMatch(/EPIPE|Unhandled/)
+      expect(code).toBe(0)
+      // The client's temporary store (under TMPDIR) was removed as on every other exit.
+      expect(readdirSync(scratch)).toEqual([])
+    } finally {
+      rmSync(scratch, { recursive: true, force: true })
+    }
   })
 
   it('explains a bad command line without sending anything (exit 2)', async () => {
