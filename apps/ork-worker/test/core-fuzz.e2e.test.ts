@@ -3,6 +3,7 @@ import { runInNewContext } from 'node:vm'
 import { RemoteError } from '@ork/rpc-transport'
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { CORE_JSON_METHODS, type CoreJsonMethod } from './support/core-methods.ts'
 import { type Harness, startHarness } from './support/harness.ts'
 
 /**
@@ -14,26 +15,9 @@ import { type Harness, startHarness } from './support/harness.ts'
 
 const RUNS_PER_METHOD = 2_000
 
-const METHODS = [
-  'registerRack',
-  'forgetRacks',
-  'listRacks',
-  'listThings',
-  'getThingsCount',
-  'getHistoricalLogs',
-  'forgetThings',
-  'saveThingComment',
-  'editThingComment',
-  'deleteThingComment',
-  'getGlobalConfig',
-  'setGlobalConfig',
-  'getWrkConf',
-  'getThingConf',
-  'getWrkSettings',
-  'saveWrkSettings',
-] as const
+const METHODS = CORE_JSON_METHODS
 
-const VALID: Record<(typeof METHODS)[number], Record<string, unknown>> = {
+const VALID: Record<CoreJsonMethod, Record<string, unknown>> = {
   registerRack: { id: 'fuzz-rack', type: 'miner-fuzz', info: { rpcPublicKey: 'ef'.repeat(32) } },
   forgetRacks: { ids: ['fuzz-rack'] },
   listRacks: { type: 'miner', keys: 1 },

@@ -1,4 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { buildApiDocument } from '../src/api/api-document.ts'
+import { loadWorkerConfig } from '../src/config/load-config.ts'
+import { CORE_JSON_METHODS } from './support/core-methods.ts'
 import { type Harness, startHarness } from './support/harness.ts'
 
 type Thing = { id: string; code?: string; type?: string; rackId?: string; info?: Record<string, unknown> }
@@ -272,5 +275,121 @@ describe('success paths and failure policies, method by method', () => {
     )
     await expect(harness.call('forgetRacks', { ids: [1] })).rejects.toEqual(remoteError('ERR_IDS_INVALID'))
     expect((await harness.call('listRacks', {})) as unknown[]).toHaveLength(harness.site.racks.length)
+  })
+})
+
+/**
+ * One request per declared error code. `when` names what the ork must be in for the code: a rack
+ * failing every settings call, or no config/global.config.json at start.
+ */
+const ERROR_CASES: { method: string; payload: unknown; code: string; when?: 'failingRack' | 'noGlobalConfig' }[] = [
+  {
+    method: 'registerRack',
+    payload: { type: 'miner-am-s19xp', info: { rpcPublicKey: 'ab'.repeat(32) } },
+    code: 'ERR_RACK_ID_INVALID',
+  },
+  {
+    method: 'registerRack',
+    payload: { id: 'r9', info: { rpcPublicKey: 'ab'.repeat(32) } },
+    code: 'ERR_RACK_TYPE_INVALID',
+  },
+  {
+    method: 'registerRack',
+    payload: { id: 'r9', type: 'miner-am-s19xp', info: {} },
+    code: 'ERR_RACK_INFO_RPC_PUBKEY_INVALID',
+  },
+  { method: 'forgetRacks', payload: { ids: 'miner-am-s19xp-rack-1' }, code: 'ERR_IDS_INVALID' },
+  { method: 'listRacks', payload: { type: 5 }, code: 'ERR_TYPE_INVALID' },
+  { method: 'listThings', payload: { query: { $where: 'true' } }, code: 'ERR_QUERY_INVALID' },
+  { method: 'listThings', payload: { fields: 'id' }, code: 'ERR_FIELDS_INVALID' },
+  { method: 'listThings', payload: { sort: 5 }, code: 'ERR_SORT_INVALID' },
+  { method: 'listThings', payload: { offset: -1 }, code: 'ERR_OFFSET_INVALID' },
+  { method: 'listThings', payload: { limit: 'ten' }, code: 'ERR_LIMIT_INVALID' },
+  { method: 'getThingsCount', payload: { query: 'all' }, code: 'ERR_QUERY_INVALID' },
+  { method: 'getHistoricalLogs', payload: {}, code: 'ERR_LOG_TYPE_INVALID' },
+  { method: 'getHistoricalLogs', payload: { logType: 'alerts', query: 'x' }, code: 'ERR_QUERY_INVALID' },
+  { method: 'getHistoricalLogs', payload: { logType: 'alerts', fields: 'x' }, code: 'ERR_FIELDS_INVALID' },
+  { method: 'getHistoricalLogs', payload: { logType: 'alerts', sort: 5 }, code: 'ERR_SORT_INVALID' },
+  { method: 'getHistoricalLogs', payload: { logType: 'alerts', offset: -1 }, code: 'ERR_OFFSET_INVALID' },
+  { method: 'getHistoricalLogs', payload: { logType: 'alerts', limit: 1.5 }, code: 'ERR_LIMIT_INVALID' },
+  { method: 'forgetThings', payload: { query: { $where: 'true' } }, code: 'ERR_QUERY_INVALID' },
+  ...['saveThingComment', 'editThingComment', 'deleteThingComment'].flatMap((method) => [
+    { method, payload: { thingId: 'x', comment: 'c', user: 'u' }, code: 'ERR_RACK_ID_INVALID' },
+    { method, payload: { rackId: 'miner-am-s19xp-rack-1', comment: 'c', user: 'u' }, code: 'ERR_THING_ID_INVALID' },
+  ]),
+  { method: 'getGlobalConfig', payload: { fields: 'x' }, code: 'ERR_FIELDS_INVALID' },
+  { method: 'getGlobalConfig', payload: {}, code: 'ERR_GLOBAL_CONFIG_MISSING', when: 'noGlobalConfig' },
+  { method: 'setGlobalConfig', payload: {}, code: 'ERR_CONFIG_INVALID' },
+  {
+    method: 'setGlobalConfig',
+    payload: { isAutoSleepAllowed: true },
+    code: 'ERR_GLOBAL_CONFIG_NOT_FOUND',
+    when: 'noGlobalConfig',
+  },
+  { method: 'getWrkConf', payload: {}, code: 'ERR_TYPE_INVALID' },
+  { method: 'getWrkConf', payload: { type: 'miner', fields: { x: { $where: 'true' } } }, code: 'ERR_QUERY_INVALID' },
+  { method: 'getThingConf', payload: { requestType: 'nextAvailableCode' }, code: 'ERR_TYPE_INVALID' },
+  { method: 'getThingConf', payload: { type: 'miner', fields: { x: { $where: 'true' } } }, code: 'ERR_QUERY_INVALID' },
+  { method: 'getWrkSettings', payload: { rackId: 3 }, code: 'ERR_RACK_ID_INVALID' },
+  {
+    method: 'getWrkSettings',
+    payload: { rackId: 'miner-am-s19xp-rack-1' },
+    code: 'ERR_GET_SETTINGS_FAILED',
+    when: 'failingRack',
+  },
+  { method: 'saveWrkSettings', payload: { entries: { a: 1 } }, code: 'ERR_RACK_ID_INVALID' },
+  {
+    method: 'saveWrkSettings',
+    payload: { rackId: 'miner-am-s19xp-rack-1', entries: 'x' },
+    code: 'ERR_ENTRIES_INVALID',
+  },
+  {
+    method: 'saveWrkSettings',
+    payload: { rackId: 'miner-am-s19xp-rack-1', entries: { a: 1 } },
+    code: 'ERR_SAVE_SETTINGS_FAILED',
+    when: 'failingRack',
+  },
+]
+
+describe('every error code the API reference declares for the core methods', () => {
+  it('has a case here for each one', () => {
+    const { methods } = buildApiDocument()
+    const declared = CORE_JSON_METHODS.flatMap((method) =>
+      (methods[method]?.errors ?? []).map((code) => `${method} ${code}`),
+    )
+    const covered = ERROR_CASES.map(({ method, code }) => `${method} ${code}`)
+    expect([...new Set(covered)].sort()).toEqual([...declared].sort())
+  })
+
+  it('answers each with its code, and changes nothing', async () => {
+    const before = { racks: await harness.call('listRacks', {}), things: await harness.call('getThingsCount', {}) }
+    const expectCode = async ({ method, payload, code }: (typeof ERROR_CASES)[number]) =>
+      expect(
+        await harness.call(method, payload).then(
+          () => 'answered',
+          (error: Error) => error.message,
+        ),
+        method,
+      ).toBe(`[HRPC_ERR]=${code}`)
+    for (const errorCase of ERROR_CASES.filter((entry) => entry.when === undefined)) await expectCode(errorCase)
+
+    const rack = harness.site.racks.find((candidate) => candidate.id === 'miner-am-s19xp-rack-1')!
+    rack.setFaults({ failMethods: ['getWrkSettings', 'saveWrkSettings'] })
+    try {
+      for (const errorCase of ERROR_CASES.filter((entry) => entry.when === 'failingRack')) await expectCode(errorCase)
+    } finally {
+      rack.setFaults({})
+    }
+
+    await harness.restartOrk({ config: { ...loadWorkerConfig(harness.root, 'production'), globalConfig: undefined } })
+    try {
+      for (const errorCase of ERROR_CASES.filter((entry) => entry.when === 'noGlobalConfig'))
+        await expectCode(errorCase)
+    } finally {
+      await harness.restartOrk()
+    }
+    expect({ racks: await harness.call('listRacks', {}), things: await harness.call('getThingsCount', {}) }).toEqual(
+      before,
+    )
   })
 })

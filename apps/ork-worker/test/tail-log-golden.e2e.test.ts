@@ -337,6 +337,9 @@ describe('errors', () => {
     await expect(harness.call('tailLog', { type: 'miner', aggrFields: [1] })).rejects.toEqual(
       remoteError('ERR_AGGR_FIELDS_INVALID'),
     )
+    await expect(harness.call('tailLog', { type: 'miner', fields: 'ts' })).rejects.toEqual(
+      remoteError('ERR_FIELDS_INVALID'),
+    )
     await expect(harness.call('tailLogMulti', { keys: 'invalid' })).rejects.toEqual(remoteError('ERR_KEYS_INVALID'))
     await expect(harness.call('tailLogMulti', { keys: [{ key: 'test' }] })).rejects.toEqual(
       remoteError('ERR_TYPE_INVALID'),
