@@ -158,7 +158,9 @@ export class ActionApprover {
    * Calling it again replaces the previous timer.
    */
   startInterval(intervalMs: number): void {
-    if (!Number.isInteger(intervalMs) || intervalMs < 100) throw new OrkError('ERR_OPTS_INTERVAL_INVALID')
+    if (!Number.isInteger(intervalMs) || intervalMs < 100 || intervalMs > MAX_TIMER_MS) {
+      throw new OrkError('ERR_OPTS_INTERVAL_INVALID')
+    }
     if (this.#closing) throw new OrkError('ERR_APPROVER_CLOSED')
     if (this.#timer) clearInterval(this.#timer)
     this.#timer = setInterval(() => {

@@ -571,6 +571,8 @@ describe('execution', () => {
     const { approver } = await setup({}, { tick: () => ++count })
     expect(() => approver.startInterval(99)).toThrow('ERR_OPTS_INTERVAL_INVALID')
     expect(() => approver.startInterval(150.5)).toThrow('ERR_OPTS_INTERVAL_INVALID')
+    // Longer than Node's timers keep: it would fire every millisecond.
+    expect(() => approver.startInterval(2 ** 31)).toThrow('ERR_OPTS_INTERVAL_INVALID')
     approver.startInterval(100)
     approver.startInterval(100)
     await approver.pushAction({ action: 'tick', payload: [[]], voter: 'joe', reqVotes: 1 })
