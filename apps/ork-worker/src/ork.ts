@@ -85,8 +85,8 @@ export async function startOrk(options: StartOrkOptions): Promise<OrkHandle> {
 
   const statusFile = statusFilePath(serviceRoot, prefix)
   const status: WorkerStatus = loadStatus(statusFile)
+  // Written with the keys once started: a failed start leaves no status file without keys.
   const instanceId = ensureInstanceId(status, prefix)
-  saveStatus(statusFile, status)
 
   if (config.net.allowLocal !== undefined) {
     logger.warn('net config allowLocal was removed and is ignored', { file: 'config/facs/net.config.json' })
@@ -227,7 +227,13 @@ export async function startOrk(options: StartOrkOptions): Promise<OrkHandle> {
     const rpcClientKey = node.clientPublicKey.toString('hex')
     Object.assign(status, { rpcPublicKey, rpcClientKey })
     saveStatus(statusFile, status)
-    logger.info('ork started', { cluster: options.cluster, rpcPublicKey, rpcClientKey, racks: registry.size })
+    logger.info('ork started', {
+      cluster: options.cluster,
+      rpcPublicKey,
+      rpcClientKey,
+      racks: registry.size,
+      firewall: describeFirewall(config.net),
+    })
 
     let closed: Promise<void> | null = null
     return {
@@ -260,4 +266,10 @@ export async function startOrk(options: StartOrkOptions): Promise<OrkHandle> {
     await closeAll()
     throw error
   }
+}
+
+/** Who may call the ork, as the "ork started" line says it: a typo in net.config.json shows there. */
+function describeFirewall(net: WorkerConfig['net']): string {
+  if (!net.allow && !net.allowReadOnly) return 'open to every peer (no allow list in config/facs/net.config.json)'
+  return `allow list: ${net.allow?.length ?? 0} keys, read-only: ${net.allowReadOnly?.length ?? 0} keys`
 }

@@ -4,11 +4,12 @@
  * [--serviceRoot DIR]`. config/ and status/ are under --serviceRoot (default: the working
  * directory), store/ under the working directory, as with the reference.
  */
+import { statSync } from 'node:fs'
 import { isOrkError } from '@ork/errors'
 import { createLogger } from '@ork/logger'
 import { ConfigError } from './config/load-config.ts'
 import { ORK_WTYPE, type OrkHandle, startOrk } from './ork.ts'
-import { parseWorkerArgs } from './process/args.ts'
+import { ArgsError, parseWorkerArgs, USAGE } from './process/args.ts'
 
 // The reference's launcher runs in UTC; date maths must not depend on the host's zone.
 process.env.TZ = 'UTC'
@@ -16,9 +17,17 @@ process.env.TZ = 'UTC'
 const logger = createLogger('ork:worker')
 
 async function main(): Promise<void> {
-  const args = parseWorkerArgs(process.argv.slice(2))
+  const argv = process.argv.slice(2)
+  if (argv.includes('--help') || argv.includes('-h')) {
+    process.stdout.write(`${USAGE}\n`)
+    return
+  }
+  const args = parseWorkerArgs(argv)
   if (args.wtype !== ORK_WTYPE) {
     throw new ConfigError('--wtype', `this worker only runs as ${ORK_WTYPE} (got ${args.wtype})`)
+  }
+  if (args.serviceRoot !== undefined && !isDirectory(args.serviceRoot)) {
+    throw new ArgsError('ERR_SERVICE_ROOT_INVALID', `--serviceRoot ${args.serviceRoot} is not a directory`)
   }
   process.title = `${args.wtype}-${process.pid}`
 
@@ -36,13 +45,15 @@ async function main(): Promise<void> {
     )
   }
   const stop = (signal: NodeJS.Signals) => {
+    // Ignored while stopping: a terminal's Ctrl-C reaches both `npm start` and the worker, and npm
+    // forwards it again. The drain is bounded, so the stop always ends.
     if (stopSignal) return
     stopSignal = signal
     if (ork) shutdown(ork, signal)
     else logger.info('stop requested while starting; stopping once started', { signal })
   }
-  process.on('SIGINT', stop)
-  process.on('SIGTERM', stop)
+  // SIGHUP too: closing the terminal of a worker started by hand stops it cleanly, not abruptly.
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, stop)
   // A stray rejection is a bug to log, not a reason to drop every rack's connection.
   process.on('unhandledRejection', (error) => logger.error('unhandled rejection', { error }))
 
@@ -60,6 +71,14 @@ async function main(): Promise<void> {
   if (stopSignal) shutdown(ork, stopSignal)
 }
 
+const isDirectory = (path: string) => {
+  try {
+    return statSync(path).isDirectory()
+  } catch {
+    return false
+  }
+}
+
 /** Where the stores are, for the start-up error message. */
 let storeRoot: string | undefined
 
@@ -70,6 +89,8 @@ function startFailure(error: unknown): string {
   if (/could not be locked/i.test(message)) {
     return `the store under ${storeRoot ?? process.cwd()}/store is in use by another process (another ork of this cluster?)`
   }
+  // The file system refused (EACCES, EROFS, ENOSPC…): the message names the path; a stack adds nothing.
+  if (/^E[A-Z]+: /.test(message)) return `failed to start: ${message}`
   return `failed to start: ${(error as Error)?.stack ?? message}`
 }
 

@@ -79,7 +79,24 @@ describe('the worker process', () => {
     const { exited } = runWorker(['--wtype', 'wrk-ork-proc-aggr', '--env', 'production'], root)
     const { code, stderr } = await exited
     expect(code).toBe(1)
-    expect(stderr.trim()).toBe('ork: ERR_PROC_RACK_UNDEFINED')
+    expect(stderr.trim()).toBe('ork: ERR_PROC_RACK_UNDEFINED: --cluster <id> is required')
+  })
+
+  it('prints its usage on --help, and refuses a service root that is not a directory', async () => {
+    const help = runWorker(['--help'], root)
+    let stdout = ''
+    help.child.stdout.on('data', (chunk) => (stdout += chunk))
+    expect((await help.exited).code).toBe(0)
+    expect(stdout).toMatch(/^Usage: ork-worker --wtype wrk-ork-proc-aggr --env <production\|development\|test>/)
+
+    const missingRoot = join(root, 'no-such-root')
+    const { exited } = runWorker(
+      ['--wtype', 'wrk-ork-proc-aggr', '--env', 'production', '--cluster', 'c', '--serviceRoot', missingRoot],
+      root,
+    )
+    const { code, stderr } = await exited
+    expect(code).toBe(1)
+    expect(stderr.trim()).toBe(`ork: ERR_SERVICE_ROOT_INVALID: --serviceRoot ${missingRoot} is not a directory`)
   })
 
   it('names the file and key of a bad config instead of printing a stack', async () => {
@@ -108,9 +125,40 @@ describe('the worker process', () => {
       expect(code).toBe(1)
       expect(stderr).toMatch(/^ork: the store under .*\/store is in use by another process/)
       expect(stderr).not.toMatch(/\n\s+at /)
+      // A failed start writes no status file: one without keys would send ork-rpc -s nowhere.
+      const otherRoot = createServiceRoot({ dhtOpts: testnet.dhtOpts })
+      try {
+        const other = runWorker(
+          ['--wtype', 'wrk-ork-proc-aggr', '--env', 'production', '--cluster', 'locked', '--serviceRoot', otherRoot],
+          root,
+        )
+        expect((await other.exited).code).toBe(1)
+        expect(existsSync(join(otherRoot, 'status'))).toBe(false)
+      } finally {
+        rmSync(otherRoot, { recursive: true, force: true })
+      }
     } finally {
       first.child.kill('SIGTERM')
       expect((await first.exited).code).toBe(0)
+    }
+  })
+
+  it('says in one line when the file system refuses its store, and writes no status file', async () => {
+    const workingDirectory = mkdtempSync(join(tmpdir(), 'ork-cwd-'))
+    try {
+      writeFileSync(join(workingDirectory, 'store'), 'a file where the store directory goes')
+      const { exited } = runWorker(
+        ['--wtype', 'wrk-ork-proc-aggr', '--env', 'production', '--cluster', 'no-store', '--serviceRoot', root],
+        workingDirectory,
+      )
+      const { code, stderr } = await exited
+      expect(code).toBe(1)
+      expect(stderr.trim()).toBe(
+        `ork: failed to start: ENOTDIR: not a directory, mkdir '${workingDirectory}/store/no-store-db'`,
+      )
+      expect(existsSync(join(root, 'status/wrk-ork-proc-aggr-no-store.json'))).toBe(false)
+    } finally {
+      rmSync(workingDirectory, { recursive: true, force: true })
     }
   })
 
@@ -119,9 +167,10 @@ describe('the worker process', () => {
       ['--wtype', 'wrk-ork-proc-aggr', '--env', 'production', '--cluster', 'early-stop', '--serviceRoot', root],
       root,
     )
-    // the status file is first written with the instance id alone, before the DHT node is up
+    // the data store is opened before the DHT node: the signal arrives in the middle of the start
     const status = join(root, 'status/wrk-ork-proc-aggr-early-stop.json')
-    while (!existsSync(status)) await new Promise((resolve) => setTimeout(resolve, 5))
+    while (!existsSync(join(root, 'store', 'early-stop-db'))) await new Promise((resolve) => setTimeout(resolve, 5))
+    expect(existsSync(status)).toBe(false)
     child.kill('SIGTERM')
     const { code } = await exited
     expect(code).toBe(0)
@@ -138,7 +187,8 @@ describe('the worker process', () => {
       expect(existsSync(join(workingDirectory, 'store', 'split-roots-db'))).toBe(true)
       expect(existsSync(join(root, 'store', 'split-roots-db'))).toBe(false)
       expect(existsSync(join(workingDirectory, 'status'))).toBe(false)
-      worker.child.kill('SIGINT')
+      // SIGHUP (the terminal it was started from closes) stops it cleanly like SIGINT and SIGTERM.
+      worker.child.kill('SIGHUP')
       expect((await worker.exited).code).toBe(0)
     } finally {
       rmSync(workingDirectory, { recursive: true, force: true })

@@ -48,6 +48,74 @@ describe('loadWorkerConfig', () => {
     expect(loadWorkerConfig(root, 'production').ork.callTargetsLimit).toBe(500)
   })
 
+  it('names the key inside the env sub-object the value came from', () => {
+    writeFileSync(
+      join(root, 'config/base.ork.json'),
+      JSON.stringify({ development: { actionIntvlMs: 5 }, actionIntvlMs: 5000 }),
+    )
+    expect(() => loadWorkerConfig(root, 'development')).toThrow(
+      /^config\/base\.ork\.json: development\.actionIntvlMs: /,
+    )
+    expect(loadWorkerConfig(root, 'production').ork.actionIntvlMs).toBe(5000)
+  })
+
+  it('refuses periods and delays longer than Node timers keep (they would fire every millisecond)', () => {
+    const month = 30 * 86_400_000
+    const cases: [string, Record<string, unknown>, RegExp][] = [
+      ['base.ork.json', { actionIntvlMs: 1e12 }, /^config\/base\.ork\.json: actionIntvlMs: at most 2147483647 ms/],
+      ['base.ork.json', { actionExecutionTimeoutMs: month }, /actionExecutionTimeoutMs: at most 2147483647 ms/],
+      ['aggr.data.json', { agrrTailLogIntvlMs: month }, /^config\/aggr\.data\.json: agrrTailLogIntvlMs: at most/],
+      ['aggr.data.json', { aggrTailLogApiDelay: month }, /aggrTailLogApiDelay: at most 2147483647 ms/],
+    ]
+    for (const [file, change, message] of cases) {
+      const path = join(root, 'config', file)
+      const shipped = readFileSync(path, 'utf8')
+      writeFileSync(path, JSON.stringify({ ...JSON.parse(shipped), ...change }))
+      expect(() => loadWorkerConfig(root, 'production'), file).toThrow(message)
+      writeFileSync(path, shipped)
+    }
+    writeFileSync(join(root, 'config/base.ork.json'), JSON.stringify({ actionIntvlMs: 2_147_483_647 }))
+    expect(loadWorkerConfig(root, 'production').ork.actionIntvlMs).toBe(2_147_483_647)
+  })
+
+  it('checks bootstrap nodes at start, as host:port or {host, port}', () => {
+    const withBootstrap = (bootstrap: unknown[]) =>
+      writeFileSync(join(root, 'config/facs/net.config.json'), JSON.stringify({ r0: { dhtOpts: { bootstrap } } }))
+    withBootstrap([
+      '127.0.0.1:49737',
+      'node1.example.org:49737',
+      `${'ab'.repeat(32)}@10.0.0.1:1`,
+      { host: 'h', port: 2 },
+    ])
+    expect(loadWorkerConfig(root, 'production').net.dhtOpts?.bootstrap).toHaveLength(4)
+    for (const node of [
+      'foo',
+      '127.0.0.1',
+      ':49737',
+      'host:70000',
+      'host:0',
+      { host: 'h', port: '49737' },
+      { port: 1 },
+    ]) {
+      withBootstrap([node])
+      expect(() => loadWorkerConfig(root, 'production'), JSON.stringify(node)).toThrow(
+        /^config\/facs\/net\.config\.json: r0\.dhtOpts\.bootstrap\.0: expected "host:port"/,
+      )
+    }
+  })
+
+  it('says a config path that cannot be read is unreadable, not missing', () => {
+    rmSync(join(root, 'config/aggr.stats.json'))
+    cpSync(join(root, 'config/facs'), join(root, 'config/aggr.stats.json'), { recursive: true })
+    expect(() => loadWorkerConfig(root, 'production')).toThrow(/^config\/aggr\.stats\.json: is not a file$/)
+    rmSync(join(root, 'config/aggr.stats.json'), { recursive: true })
+    rmSync(join(root, 'config/facs'), { recursive: true })
+    writeFileSync(join(root, 'config/facs'), 'a file where the directory should be')
+    expect(() => loadWorkerConfig(root, 'production')).toThrow(
+      /^config\/facs\/production\.net\.config\.json: cannot be read \(ENOTDIR/,
+    )
+  })
+
   it('treats optional files as absent', () => {
     rmSync(join(root, 'config/aggr.stats.json'))
     rmSync(join(root, 'config/cross.aggr.action.json'))
@@ -103,7 +171,7 @@ describe('loadWorkerConfig', () => {
     expect(() => loadWorkerConfig(root, 'production')).toThrow(/net\.config\.json: not valid JSON/)
     writeFileSync(join(root, 'config/facs/net.config.json'), JSON.stringify({ r0: { allow: ['zz'] } }))
     expect(() => loadWorkerConfig(root, 'production')).toThrow(
-      /net\.config\.json: allow\.0: expected a 64-character hex/,
+      /net\.config\.json: r0\.allow\.0: expected a 64-character hex/,
     )
   })
 })

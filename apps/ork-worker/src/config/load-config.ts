@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs'
+import { readFileSync, statSync } from 'node:fs'
 import { join, relative } from 'node:path'
 import { OrkError } from '@ork/errors'
 import type { z } from 'zod'
@@ -47,27 +47,46 @@ export class ConfigError extends OrkError {
   }
 }
 
-/** `config/<env>.<name>` wins over `config/<name>`, as in the reference. Returns null when neither exists. */
-export function resolveConfigFile(directory: string, env: string, fileName: string): string | null {
+/**
+ * `config/<env>.<name>` wins over `config/<name>`, as in the reference. Returns null when neither
+ * exists; a path that exists but cannot be read as a file is an error, never "missing".
+ */
+export function resolveConfigFile(directory: string, env: string, fileName: string, root = directory): string | null {
   for (const candidate of [join(directory, `${env}.${fileName}`), join(directory, fileName)]) {
-    if (existsSync(candidate)) return candidate
+    let isFile: boolean
+    try {
+      isFile = statSync(candidate).isFile()
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') continue
+      throw new ConfigError(relative(root, candidate), `cannot be read (${(error as Error).message})`)
+    }
+    if (!isFile) throw new ConfigError(relative(root, candidate), 'is not a file')
+    return candidate
   }
   return null
 }
 
 function readJson(path: string, root: string): unknown {
+  let text: string
   try {
-    return JSON.parse(readFileSync(path, 'utf8'))
+    text = readFileSync(path, 'utf8')
+  } catch (error) {
+    throw new ConfigError(relative(root, path), `cannot be read (${(error as Error).message})`)
+  }
+  try {
+    return JSON.parse(text)
   } catch (error) {
     throw new ConfigError(relative(root, path), `not valid JSON (${(error as Error).message})`)
   }
 }
 
-function validate<T>(schema: z.ZodType<T>, value: unknown, path: string, root: string): T {
+/** Validates `value`; an error names the key, under `keyPrefix` (the env section the value came from). */
+function validate<T>(schema: z.ZodType<T>, value: unknown, path: string, root: string, keyPrefix: string[] = []): T {
   const result = schema.safeParse(value)
   if (result.success) return result.data
   const issue = result.error.issues[0]!
-  const key = issue.path.length > 0 ? issue.path.join('.') : '(top level)'
+  const keyPath = [...keyPrefix, ...issue.path.map(String)]
+  const key = keyPath.length > 0 ? keyPath.join('.') : '(top level)'
   throw new ConfigError(relative(root, path), `${key}: ${issue.message}`)
 }
 
@@ -85,7 +104,7 @@ function loadWorkerFile<T>(
   schema: z.ZodType<T>,
   required: boolean,
 ): T | undefined {
-  const path = resolveConfigFile(join(root, 'config'), env, `${name}.json`)
+  const path = resolveConfigFile(join(root, 'config'), env, `${name}.json`, root)
   if (path === null) {
     if (required)
       throw new ConfigError(join('config', `${name}.json`), 'required file is missing (run ./setup-config.sh)')
@@ -93,13 +112,13 @@ function loadWorkerFile<T>(
   }
   const raw = readJson(path, root)
   const object = isPlainObject(raw) ? raw : {}
-  const selected = isPlainObject(object[env]) ? object[env] : object
-  return validate(schema, selected, path, root)
+  const envSection = isPlainObject(object[env])
+  return validate(schema, envSection ? object[env] : object, path, root, envSection ? [env] : [])
 }
 
 /** Reads a facility config (`config/facs/<name>.config.json`) and returns its `ns` section. */
 function loadFacilityFile<T>(root: string, env: string, name: string, ns: string, schema: z.ZodType<T>): T {
-  const path = resolveConfigFile(join(root, 'config', 'facs'), env, `${name}.config.json`)
+  const path = resolveConfigFile(join(root, 'config', 'facs'), env, `${name}.config.json`, root)
   if (path === null) {
     throw new ConfigError(
       join('config', 'facs', `${name}.config.json`),
@@ -109,7 +128,7 @@ function loadFacilityFile<T>(root: string, env: string, name: string, ns: string
   const raw = readJson(path, root)
   const section = isPlainObject(raw) ? raw[ns] : undefined
   if (!isPlainObject(section)) throw new ConfigError(relative(root, path), `${ns}: section is missing`)
-  return validate(schema, section, path, root)
+  return validate(schema, section, path, root, [ns])
 }
 
 /** Loads and validates every config file the worker uses, from `<serviceRoot>/config`. */

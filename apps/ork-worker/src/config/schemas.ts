@@ -7,16 +7,22 @@ import { z } from 'zod'
  */
 
 const positiveInteger = z.number().int().positive()
+
+/** The longest delay Node's timers keep: a longer one fires after 1 ms, every 1 ms for an interval. */
+const MAX_TIMER_MS = 2_147_483_647
+/** A delay or period in ms that Node's timers can wait (about 24.8 days at most). */
+const timerMs = (min: number) =>
+  z.number().min(min).max(MAX_TIMER_MS, `at most ${MAX_TIMER_MS} ms (about 24.8 days), the longest timer Node keeps`)
 const hexKey = z.string().regex(/^[0-9a-fA-F]{64}$/, 'expected a 64-character hex public key')
 
 /** `config/base.ork.json` → `conf.ork` (required). */
 export const baseOrkConfigSchema = z.looseObject({
-  actionIntvlMs: z.number().int().min(100).optional(),
+  actionIntvlMs: timerMs(100).int().optional(),
   callTargetsLimit: positiveInteger.optional(),
   automationIntvlMs: z.number().optional(),
   automationTypes: z.array(z.unknown()).optional(),
   /** Deadline of one approved action's whole execution, in ms (approver default 600000). */
-  actionExecutionTimeoutMs: positiveInteger.optional(),
+  actionExecutionTimeoutMs: timerMs(1).int().optional(),
   /** Audit log retention: most entries kept (default 100000). */
   auditLogMaxEntries: positiveInteger.optional(),
   /** Audit log retention: days an entry is kept (default 90). */
@@ -29,7 +35,20 @@ export const commonConfigSchema = z.looseObject({
   debug: z.union([z.number(), z.boolean()]).optional(),
 })
 
-const bootstrapNode = z.union([z.string(), z.looseObject({ host: z.string(), port: z.number().int() })])
+/** `host:port` (or `<key>@host:port`), or `{host, port}`: the forms the DHT takes for a bootstrap node. */
+function isBootstrapNode(node: unknown): boolean {
+  const isPort = (port: unknown) => Number.isInteger(port) && (port as number) >= 1 && (port as number) <= 65535
+  if (typeof node === 'string') {
+    const match = /^[^\s:][^\s]*:(\d{1,5})$/.exec(node)
+    return match !== null && isPort(Number(match[1]))
+  }
+  if (node === null || typeof node !== 'object') return false
+  const { host, port } = node as Record<string, unknown>
+  return typeof host === 'string' && host !== '' && isPort(port)
+}
+const bootstrapNode = z.custom<string | { host: string; port: number }>(isBootstrapNode, {
+  error: 'expected "host:port" or {"host", "port"}, with a port from 1 to 65535',
+})
 
 /** `config/facs/net.config.json`, section `r0`. */
 export const netConfigSchema = z.looseObject({
@@ -82,9 +101,9 @@ export const aggrTailLogKeySchema = z.looseObject({
 
 /** `config/aggr.data.json` → `conf.aggrData` (optional). Key typos are the reference's. */
 export const aggrDataConfigSchema = z.looseObject({
-  agrrTailLogIntvlMs: positiveInteger.optional(),
+  agrrTailLogIntvlMs: timerMs(1).int().optional(),
   aggrTailLogStoreDays: positiveInteger.optional(),
-  aggrTailLogApiDelay: z.number().min(0).optional(),
+  aggrTailLogApiDelay: timerMs(0).optional(),
   aggrTailLogKeys: z.array(aggrTailLogKeySchema).optional(),
 })
 
@@ -121,7 +140,7 @@ export const crossAggrActionConfigSchema = z.looseObject({
     fields: projection.optional(),
   }),
   voter: z.string().optional(),
-  agrrListThingsIntvlMs: positiveInteger.optional(),
+  agrrListThingsIntvlMs: timerMs(1).int().optional(),
 })
 
 export type BaseOrkConfig = z.infer<typeof baseOrkConfigSchema>
