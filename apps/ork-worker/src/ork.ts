@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { OrkError } from '@ork/errors'
 import { createLogger, type Logger } from '@ork/logger'
@@ -85,6 +86,10 @@ export async function startOrk(options: StartOrkOptions): Promise<OrkHandle> {
 
   const statusFile = statusFilePath(serviceRoot, prefix)
   const status: WorkerStatus = loadStatus(statusFile)
+  if (status.instanceId === undefined && existsSync(statusFile)) {
+    // As the reference, an unreadable status file counts as none; the new instance id should not pass unnoticed.
+    logger.warn('status file unreadable or without instanceId: a new instance id is written', { file: statusFile })
+  }
   // Written with the keys once started: a failed start leaves no status file without keys.
   const instanceId = ensureInstanceId(status, prefix)
 

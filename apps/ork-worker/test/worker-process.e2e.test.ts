@@ -1,8 +1,8 @@
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process'
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { silentLogger } from '@ork/logger'
+import { createLogger, silentLogger } from '@ork/logger'
 import { RpcNode } from '@ork/rpc-transport'
 import { createLoopbackTestnet, type LoopbackTestnet } from '@ork/rpc-transport/testing'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -256,5 +256,30 @@ describe('embedding', () => {
     const byAlias = await startOrk({ ...options, serviceRoot: root })
     expect(byAlias.rpcPublicKey).toBe(byRoot.rpcPublicKey)
     await byAlias.close()
+  })
+
+  it('says so when an unreadable status file makes it take a new instance id, and logs who may call it', async () => {
+    const statusFile = join(root, 'status/wrk-ork-proc-aggr-garbled.json')
+    mkdirSync(join(root, 'status'), { recursive: true })
+    writeFileSync(statusFile, '{"instanceId": "wrk-ork-proc-aggr-garbled-')
+    const lines: string[] = []
+    const logger = createLogger('ork', { write: (line) => lines.push(line), level: 'info', debug: '' })
+    const ork = await startOrk({ cluster: 'garbled', env: 'production', root, dhtOpts: testnet.dhtOpts, logger })
+    try {
+      const logged = lines.map((line) => JSON.parse(line) as Record<string, unknown>)
+      expect(logged).toContainEqual(
+        expect.objectContaining({
+          level: 'warn',
+          msg: expect.stringContaining('status file unreadable'),
+          file: statusFile,
+        }),
+      )
+      expect(logged.find((entry) => entry.msg === 'ork started')?.firewall).toBe(
+        'open to every peer (no allow list in config/facs/net.config.json)',
+      )
+      expect(JSON.parse(readFileSync(statusFile, 'utf8')).instanceId).toBe(ork.instanceId)
+    } finally {
+      await ork.close()
+    }
   })
 })

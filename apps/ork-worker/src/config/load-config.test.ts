@@ -145,6 +145,11 @@ describe('loadWorkerConfig', () => {
       ],
       ['aggr.data.json', { aggrTailLogKeys: 'miner' }, /^config\/aggr\.data\.json: aggrTailLogKeys: /],
       ['aggr.stats.json', { miner: { ops: 5 } }, /^config\/aggr\.stats\.json: miner\.ops: /],
+      [
+        'aggr.stats.json',
+        { miner: { ops: { hashrate: { op: 'bogus', src: 'hashrate_mhs' } } } },
+        /^config\/aggr\.stats\.json: miner\.ops\.hashrate\.op: unknown op "bogus" \(known: sum, /,
+      ],
       ['aggr.crossthg.json', { miner: 'all' }, /^config\/aggr\.crossthg\.json: miner: /],
     ]
     for (const [file, content, message] of cases) {

@@ -1,3 +1,4 @@
+import { isOpName, opNames } from '@ork/stats'
 import { z } from 'zod'
 
 /**
@@ -110,7 +111,18 @@ export const aggrDataConfigSchema = z.looseObject({
 /** `config/aggr.stats.json` → `conf.aggrStats`: base type → ops. */
 export const aggrStatsConfigSchema = z.record(
   z.string(),
-  z.looseObject({ ops: z.record(z.string(), z.looseObject({ op: z.string().min(1), src: z.string().optional() })) }),
+  z.looseObject({
+    ops: z.record(
+      z.string(),
+      z.looseObject({
+        // Checked at start: an unknown op would otherwise end every tailLog of the type with no rows.
+        op: z.string().refine(isOpName, {
+          error: (issue) => `unknown op "${String(issue.input)}" (known: ${opNames.join(', ')})`,
+        }),
+        src: z.string().optional(),
+      }),
+    ),
+  }),
 )
 
 /** `config/aggr.crossthg.json` → `conf.aggrCrossthg`, keyed by full request type. */
