@@ -47,6 +47,8 @@ declare module 'hyperdht' {
     ready(): Promise<void>
     fullyBootstrapped(): Promise<void>
     address(): { host: string; port: number }
+    /** The DHT nodes this node knows (its routing table), newest first. */
+    toArray(options?: { limit?: number }): HyperDHT.BootstrapNode[]
     connect(remotePublicKey: Buffer, options?: { keyPair?: HyperDHT.KeyPair }): HyperDHT.NoiseStream
     createServer(
       options?: { firewall?: (remotePublicKey: Buffer, payload: unknown) => boolean },

@@ -284,6 +284,16 @@ export class RpcNode {
     this.#server = server
     await server.listen()
     this.#logger.debug('rpc server listening', { methods: this.#responders.size, firewall: allowed !== null })
+    // Listening succeeds even when no DHT node answered (a wrong bootstrap, no network): nobody can
+    // then find this server, which should not pass unnoticed.
+    if ((this.#dht as HyperDHT).toArray({ limit: 1 }).length === 0) {
+      this.#logger.warn(
+        'listening, but no DHT node answered: peers cannot find this server (check dhtOpts.bootstrap)',
+        {
+          bootstrap: this.#options.dhtOpts?.bootstrap,
+        },
+      )
+    }
   }
 
   /**

@@ -1,3 +1,5 @@
+import { createSocket } from 'node:dgram'
+import { once } from 'node:events'
 import { createLogger } from '@ork/logger'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ErrorCodes, type RpcNode, TransportError } from '../src/index.ts'
@@ -108,4 +110,36 @@ describe('read-only peers', () => {
   it('does not affect fully allowed peers', async () => {
     await expect(friend.request(server.rpcPublicKey, 'write', {})).resolves.toBe('write ok')
   })
+})
+
+const capturingLogger = () => {
+  const lines: string[] = []
+  return { lines, logger: createLogger('test', { write: (line) => lines.push(line), level: 'warn' }) }
+}
+
+describe('a server no DHT node can find', () => {
+  it('warns when it listens but no DHT node answered, and not on a working DHT', async () => {
+    // A bootstrap address where nothing answers: a UDP port bound here and left silent.
+    const silent = createSocket('udp4')
+    silent.bind(0, '127.0.0.1')
+    await once(silent, 'listening')
+    try {
+      const bootstrap = [`127.0.0.1:${silent.address().port}`]
+      const lost = capturingLogger()
+      const server = await fixture.node({ dhtOpts: { bootstrap, host: '127.0.0.1' }, logger: lost.logger })
+      server.respond('x', () => 1)
+      await server.listen()
+      expect(lost.lines.map((line) => JSON.parse(line))).toContainEqual(
+        expect.objectContaining({ level: 'warn', msg: expect.stringContaining('no DHT node answered'), bootstrap }),
+      )
+
+      const found = capturingLogger()
+      const reachable = await fixture.node({ logger: found.logger })
+      reachable.respond('x', () => 1)
+      await reachable.listen()
+      expect(found.lines).toEqual([])
+    } finally {
+      silent.close()
+    }
+  }, 60_000)
 })
