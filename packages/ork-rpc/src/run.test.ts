@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { RpcNode } from '@ork/rpc-transport'
@@ -106,6 +106,17 @@ describe('runOrkRpc in process', () => {
     expect(code).toBe(ExitCode.TRANSPORT)
     expect(err.join('')).toMatch(/^ork-rpc: CHANNEL_CLOSED: could not reach a{1}b.*check -s and --bootstrap.*--store/)
   }, 30_000)
+
+  it('refuses a --store path that cannot be a directory before sending anything (exit 2)', async () => {
+    const { err, io } = capture()
+    const file = join(directory, 'a-file')
+    writeFileSync(file, 'not a directory')
+    const key = server.rpcPublicKey.toString('hex')
+    const args = ['-s', key, '-m', 'listRacks', '-d', '{"marker":"store"}', '--store', file]
+    expect(await runOrkRpc([...bootstrap, ...args], io)).toBe(ExitCode.USAGE)
+    expect(err.join('')).toBe(`ork-rpc: USAGE: --store: cannot keep the client's keys in ${file} (not a directory)\n`)
+    expect(seen).not.toContainEqual({ marker: 'store' })
+  })
 
   it('prints the help on stdout', async () => {
     const { out, io } = capture()

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { isOrkError } from '@ork/errors'
@@ -88,6 +88,18 @@ async function readPayloadText(options: CliOptions, io: CliIo): Promise<string |
     return readFileSync(resolve(io.cwd, options.file), 'utf8')
   } catch (error) {
     throw new UsageError(`-f: cannot read ${options.file} (${(error as NodeJS.ErrnoException).code ?? 'error'})`)
+  }
+}
+
+/** Creates the --store directory up front, so that a path that cannot hold it is a usage error (exit 2). */
+function prepareStoreDirectory(store: string, cwd: string): void {
+  try {
+    mkdirSync(resolve(cwd, store), { recursive: true })
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? 'error'
+    throw new UsageError(
+      `--store: cannot keep the client's keys in ${store} (${code === 'EEXIST' ? 'not a directory' : code})`,
+    )
   }
 }
 
@@ -182,6 +194,7 @@ export async function runOrkRpc(argv: readonly string[], io: Partial<CliIo> = {}
   const raw = documented?.encoding === 'raw'
   try {
     key = resolveServerKey(options.server as string, streams.cwd)
+    if (options.store !== undefined) prepareStoreDirectory(options.store, streams.cwd)
     const text = await readPayloadText(options, streams)
     if (streams.signal?.aborted) {
       return reportFailure(streams, options, new CliFailure('INTERRUPTED', 'interrupted', ExitCode.INTERRUPTED))
