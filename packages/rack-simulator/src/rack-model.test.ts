@@ -3,6 +3,7 @@ import { RackModel } from './rack-model.ts'
 
 const NOW = 1_700_000_000_000
 const FIVE_MINUTES = 300_000
+const DAY = 86_400_000
 
 type Thing = Record<string, unknown> & { id: string; code: string; tags: string[]; info: Record<string, unknown> }
 
@@ -124,6 +125,18 @@ describe('tailLog', () => {
     await expect(rack.handle('tailLog', { key: 'stat-7m', tag: 't-miner' })).rejects.toThrow('ERR_LOG_NOTFOUND')
     // pos- tags get no stat log on miners.
     await expect(rack.handle('tailLog', { key: 'stat-5m', tag: 'pos-1-1' })).rejects.toThrow('ERR_LOG_NOTFOUND')
+  })
+
+  it('answers a range with no record ERR_LOG_NOTFOUND, as the real rack whose next rotation does not exist', async () => {
+    const rack = minerRack()
+    const future = { key: 'stat-5m', tag: 't-miner', start: NOW + DAY, end: NOW + 2 * DAY }
+    await expect(rack.handle('tailLog', future)).rejects.toThrow('ERR_LOG_NOTFOUND')
+    await expect(rack.handle('tailLog', { key: 'stat-5m', tag: 't-miner', end: 1 })).rejects.toThrow('ERR_LOG_NOTFOUND')
+    // a range partly covered answers the records it has
+    const straddling = (await rack.handle('tailLog', { ...future, start: NOW - 10 * FIVE_MINUTES })) as unknown[]
+    expect(straddling).toHaveLength(10)
+    // without a range or limit the real rack reads rotation 0 once: nothing found is []
+    expect(await rack.handle('tailLog', { key: 'thing-5m', tag: 'am-s19xp-r1-0001', start: NOW + DAY })).toEqual([])
   })
 
   it('returns 100 records newest first, aligned to 5 minutes, with the miner stat fields', async () => {

@@ -179,6 +179,9 @@ export function tailLog(source: TailLogSource, request: Record<string, unknown>)
     // rotations the real rack does never has anything left to add.
     const readLimit = rawLimit === undefined ? remaining : Math.min(rawLimit, remaining)
     records = remaining > 0 ? readLog(openOrThrow(offset), start, end, readLimit) : []
+    // The real rack then opens the next rotation, which does not exist: with nothing read yet,
+    // that failure is its answer (a range before the log's first record, or past its last).
+    if (remaining > 0 && records.length === 0) throw new OrkError('ERR_LOG_NOTFOUND')
   }
 
   if (request.groupRange) {
