@@ -279,6 +279,36 @@ describe('daily history job', () => {
     expect(fetched()).toEqual(['miner 2024-04-10 false'])
   })
 
+  it("finishes the days before the racks' history: racks answer ERR_LOG_NOTFOUND for them, which is no failure", async () => {
+    await restartWithHistory({ days: 10 })
+    logLines.length = 0
+    // The simulated racks keep 7 days of records: 2024-05-13 12:00 to now.
+    clock = at('2024-05-20T12:00:00Z')
+    await job().run()
+    const finished = job()
+      .lastRun?.fetched.filter((day) => day.complete)
+      .map((day) => day.date)
+    expect(finished).toEqual([
+      '2024-05-19',
+      '2024-05-18',
+      '2024-05-17',
+      '2024-05-16',
+      '2024-05-15',
+      '2024-05-14',
+      '2024-05-13',
+      '2024-05-12',
+      '2024-05-11',
+    ])
+    expect((await storedDay('UTC', '2024-05-12'))?.rows).toEqual([])
+    // the day the history starts in holds its afternoon
+    const firstDay = (await storedDay('UTC', '2024-05-13'))?.rows[0] as { aggrCount: number }
+    expect(firstDay.aggrCount).toBeGreaterThan(0)
+    expect(logLines.filter((line) => line.includes('rack request failed'))).toEqual([])
+    clock += HOUR
+    await job().run()
+    expect(fetchedDates()).toEqual(['UTC 2024-05-20'])
+  })
+
   it('a broken entry is logged and does not stop the other entries', async () => {
     await restartWithHistory({ days: 1, extraKeys: [{ key: 'stat-5m', type: 'nospec', tag: 't-nospec' }] })
     logLines.length = 0

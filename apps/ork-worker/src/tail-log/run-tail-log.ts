@@ -1,5 +1,6 @@
 import type { Logger } from '@ork/logger'
 import type { RackRecord } from '@ork/rack-registry'
+import { RemoteError } from '@ork/rpc-transport'
 import {
   type AggrStatsConfig,
   applyCrossThings,
@@ -34,6 +35,13 @@ export interface TailLogDependencies {
   /** Called with the milliseconds spent aggregating (everything after the rack replies), for benchmarks. */
   onAggregationTime?: ((milliseconds: number) => void) | undefined
 }
+
+/**
+ * A rack's answer that its log holds no record in the range. Real racks answer so for a range
+ * with nothing in it (they read their log's older files until one fails): a day before the rack
+ * existed, a gap. That is an answer — the day has no data there — not a failure to retry.
+ */
+const isEmptyLogAnswer = (error: Error) => error instanceof RemoteError && error.remoteMessage === 'ERR_LOG_NOTFOUND'
 
 /** A tailLog result and how many racks answered or failed (the job keeps a day open unless all answered). */
 export interface TailLogOutcome {
@@ -143,6 +151,15 @@ export async function runTailLog(dependencies: TailLogDependencies, request: Tai
         if (result.ok) {
           answeredRacks++
           return result.value
+        }
+        if (isEmptyLogAnswer(result.error)) {
+          answeredRacks++
+          dependencies.logger.debug('rack has no log records in the range', {
+            rackId: result.rack.id,
+            key: request.key,
+            tag: request.tag,
+          })
+          return []
         }
         failedRacks++
         dependencies.logger.warn('rack request failed', {
