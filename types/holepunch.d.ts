@@ -134,6 +134,8 @@ declare module '@hyperswarm/rpc' {
 declare module 'corestore' {
   namespace Corestore {
     interface Core {
+      /** Blocks appended so far (every Hyperbee put appends). */
+      readonly length: number
       ready(): Promise<void>
       close(): Promise<void>
     }

@@ -1,5 +1,7 @@
 import { rmSync } from 'node:fs'
+import { join } from 'node:path'
 import { createLogger } from '@ork/logger'
+import { SimulatedRack } from '@ork/rack-simulator'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { loadWorkerConfig, type WorkerConfig } from '../src/config/load-config.ts'
 import type { TailLogAggregationJob } from '../src/tail-log/aggregate-job.ts'
@@ -307,6 +309,52 @@ describe('daily history job', () => {
     clock += HOUR
     await job().run()
     expect(fetchedDates()).toEqual(['UTC 2024-05-20'])
+  })
+
+  it('gives up on a rack that fails a past day at every fetch, and stops a run early when no rack answers', async () => {
+    // A second miner rack that fails every tailLog (a rack gone bad but still registered).
+    const failing = new SimulatedRack({
+      type: 'miner-am-s19xp',
+      count: 2,
+      seed: 11,
+      rackNumber: 2,
+      now,
+      storeDir: join(harness.root, 'failing-rack'),
+      dhtOpts: harness.testnet.dhtOpts,
+      faults: { failMethods: ['tailLog'] },
+    })
+    await failing.ready()
+    await harness.call('registerRack', failing.registration())
+    try {
+      await restartWithHistory({ days: 3 })
+      clock = at('2024-06-10T12:00:00Z')
+      const run = async () => {
+        await job().run()
+        return job().lastRun?.fetched.map((day) => `${day.date} ${day.complete}`)
+      }
+      const open = ['2024-06-10 false', '2024-06-09 false', '2024-06-08 false']
+      expect(await run()).toEqual(open)
+      clock += HOUR
+      expect(await run()).toEqual(open)
+      clock += HOUR
+      // the third fetch of the ended days with the same rack failing: kept with what the other answered
+      expect(await run()).toEqual(['2024-06-10 false', '2024-06-09 true', '2024-06-08 true'])
+      expect(await storedDay('UTC', '2024-06-09')).toMatchObject({ complete: true, failedFetches: 3 })
+      expect(logLines.some((line) => line.includes('tail-log day kept without the racks that failed it'))).toBe(true)
+      clock += HOUR
+      expect(await run()).toEqual(['2024-06-10 false'])
+
+      // With every rack failing, the run stops after its first day instead of asking for every day.
+      harness.site.racks[0]!.setFaults({ failMethods: ['tailLog'] })
+      clock = at('2024-06-20T12:00:00Z')
+      expect(await run()).toEqual(['2024-06-20 false'])
+      expect(job().lastRun?.todo).toBe(1)
+      expect(logLines.some((line) => line.includes('no rack of the type answered, its days stay open'))).toBe(true)
+    } finally {
+      harness.site.racks[0]!.setFaults({})
+      await harness.call('forgetRacks', { ids: [failing.id] })
+      await failing.close()
+    }
   })
 
   it('a broken entry is logged and does not stop the other entries', async () => {

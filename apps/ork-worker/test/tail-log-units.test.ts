@@ -224,3 +224,43 @@ describe('tailLogCustomRangeAggr over stored days (hand-computed)', () => {
     expect(entries[5]).toEqual({ type: 'unknown', data: {}, error: null })
   })
 })
+
+describe('the reference-layout index keys', () => {
+  it('are written only when their rows change: the bee keeps every put', async () => {
+    const directory = mkdtempSync(join(tmpdir(), 'ork-taillog-index-'))
+    const corestore = new Corestore(join(directory, 'db'))
+    const store = new TailLogHistoryStore({ store: corestore })
+    try {
+      await store.ready()
+      const today = dayNumber('2024-03-10')
+      const putDay = (day: number, rows: unknown[]) =>
+        store.putDay(
+          'miner',
+          'UTC',
+          day,
+          { date: isoDate(day), startTs: 0, endTs: 0, fetchedAt: 0, complete: true, rows },
+          null,
+        )
+      for (let index = 0; index < 5; index++) await putDay(today - index, [{ s: index }])
+      expect(await store.writeIndex('miner', 'UTC', today, 180)).toBe(180)
+      const core = corestore.get({ name: 'tail-log-aggr' })
+      await core.ready()
+      const length = core.length
+      expect(length).toBeGreaterThan(180)
+      expect(await store.writeIndex('miner', 'UTC', today, 180)).toBe(0)
+      expect(core.length).toBe(length)
+      await core.close()
+      // today's rows change: only index 0 is written
+      await putDay(today, [{ s: 42 }])
+      expect(await store.writeIndex('miner', 'UTC', today, 180)).toBe(1)
+      expect(await store.getIndexRows('miner', 'UTC', 0)).toEqual([{ s: 42 }])
+      // the next day every stored day moves one index back
+      expect(await store.writeIndex('miner', 'UTC', today + 1, 180)).toBe(6)
+      expect(await store.getIndexRows('miner', 'UTC', 1)).toEqual([{ s: 42 }])
+    } finally {
+      await store.close()
+      await corestore.close()
+      rmSync(directory, { recursive: true, force: true })
+    }
+  })
+})

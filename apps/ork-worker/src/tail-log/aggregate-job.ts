@@ -27,6 +27,13 @@ export const DEFAULT_TAIL_LOG_API_DELAY_MS = 1_000
  * ended: racks write the last 5-minute records of a day a little after midnight.
  */
 export const DAY_SETTLE_MS = 10 * 60_000
+/**
+ * A past day that some rack failed to answer is fetched again at the next runs, but at most this
+ * many times once it has ended: a rack that is gone for good (down, decommissioned but still
+ * registered) must not make every run fetch the whole history again. The day is then kept with
+ * what the other racks answered, as the reference keeps whatever its one fetch returned.
+ */
+export const MAX_FAILED_DAY_FETCHES = 3
 
 export interface TailLogAggregationOptions {
   store: TailLogHistoryStore
@@ -60,6 +67,8 @@ interface KeyPlan {
   today: number
   /** Days to fetch, today first. */
   missing: DayInterval[]
+  /** Failed fetches of ended days stored so far, by date (same `source` only). */
+  failedFetches: Map<string, number>
 }
 
 /** What the last run did. */
@@ -206,10 +215,12 @@ export class TailLogAggregationJob {
         const intervals = dayIntervals(zone, days, now)
         const oldest = intervals.at(-1)?.day ?? zone.dayOf(now)
         const stored = await store.getDays(logKey.type, zone.code, oldest, zone.dayOf(now))
-        const complete = new Set(stored.filter((day) => day.complete && day.source === source).map((day) => day.date))
+        const current = stored.filter((day) => day.source === source)
+        const complete = new Set(current.filter((day) => day.complete).map((day) => day.date))
+        const failedFetches = new Map(current.map((day) => [day.date, day.failedFetches ?? 0]))
         const missing = intervals.filter((interval) => !complete.has(isoDate(interval.day)))
         todo += missing.length
-        plan.push({ logKey, zone, source, today: intervals[0]?.day ?? zone.dayOf(now), missing })
+        plan.push({ logKey, zone, source, today: intervals[0]?.day ?? zone.dayOf(now), missing, failedFetches })
       }
     }
     const summary: TailLogRunSummary = { startedAt: now, todo, done: 0, fetched: [], interrupted: false }
@@ -238,7 +249,7 @@ export class TailLogAggregationJob {
   }
 
   async #fetchDays(
-    { logKey, zone, source, missing }: KeyPlan,
+    { logKey, zone, source, missing, failedFetches }: KeyPlan,
     summary: TailLogRunSummary,
     logEvery: number,
   ): Promise<void> {
@@ -259,13 +270,33 @@ export class TailLogAggregationJob {
       const { rows, answeredRacks, failedRacks } = await this.#options.tailLog(request)
       const fetchedAt = this.#now()
       const settled = fetchedAt >= interval.endTs + DAY_SETTLE_MS
-      const complete = interval.index > 0 && answeredRacks > 0 && failedRacks === 0 && settled
       const date = isoDate(interval.day)
+      const failed = (failedFetches.get(date) ?? 0) + (settled && failedRacks > 0 ? 1 : 0)
+      const givenUp = failedRacks > 0 && failed >= MAX_FAILED_DAY_FETCHES
+      const complete = interval.index > 0 && answeredRacks > 0 && settled && (failedRacks === 0 || givenUp)
+      if (complete && givenUp) {
+        this.#logger.warn('tail-log day kept without the racks that failed it at every fetch', {
+          type: logKey.type,
+          zone: zone.code,
+          date,
+          failedRacks,
+          fetches: failed,
+        })
+      }
       await store.putDay(
         logKey.type,
         zone.code,
         interval.day,
-        { date, startTs: interval.startTs, endTs: interval.endTs, fetchedAt, complete, rows, source },
+        {
+          date,
+          startTs: interval.startTs,
+          endTs: interval.endTs,
+          fetchedAt,
+          complete,
+          rows,
+          source,
+          ...(failed > 0 ? { failedFetches: failed } : {}),
+        },
         interval.index,
       )
       summary.done++
@@ -273,14 +304,17 @@ export class TailLogAggregationJob {
       if (summary.done % logEvery === 0 || summary.done === summary.todo) {
         this.#logger.info('tail-log aggregation progress', { done: summary.done, todo: summary.todo })
       }
-      if (answeredRacks + failedRacks === 0) {
-        // No rack of the type is registered: every other day would come back empty too. They stay
-        // open (an empty day is never finished) and are fetched once racks of the type register.
+      if (answeredRacks === 0) {
+        // No rack of the type is registered, or none answered: every other day would come back
+        // empty too. They stay open (a day nobody answered is never finished) and are fetched at
+        // a later run, once racks of the type register or answer again.
         const skipped = missing.length - missing.indexOf(interval) - 1
         summary.todo -= skipped
-        this.#logger.warn('tail-log aggregation: no rack of the type, its days stay open', {
+        const reason = failedRacks === 0 ? 'no rack of the type' : 'no rack of the type answered'
+        this.#logger.warn(`tail-log aggregation: ${reason}, its days stay open`, {
           type: logKey.type,
           zone: zone.code,
+          failedRacks,
           skipped,
         })
         return
