@@ -213,8 +213,9 @@ export async function startOrk(options: StartOrkOptions): Promise<OrkHandle> {
       )
     }
     await node.listen()
-    actions.startInterval(config.ork.actionIntvlMs ?? DEFAULT_ACTION_INTERVAL_MS)
-    context.tailLogAggregation?.start(config.aggrData?.agrrTailLogIntvlMs ?? DEFAULT_TAIL_LOG_INTERVAL_MS)
+    // `||` as the reference: 0 means the default (ork-behaviour.md 1.2, 7.1, 7.2).
+    actions.startInterval(config.ork.actionIntvlMs || DEFAULT_ACTION_INTERVAL_MS)
+    context.tailLogAggregation?.start(config.aggrData?.agrrTailLogIntvlMs || DEFAULT_TAIL_LOG_INTERVAL_MS)
     if (config.crossAggrAction) {
       const automation = new CrossAggrActionsJob({
         config: () => config.crossAggrAction,
@@ -224,7 +225,7 @@ export async function startOrk(options: StartOrkOptions): Promise<OrkHandle> {
         pushAction: (request) => auditLog.track('pushAction', 'automation', request, () => actions.pushAction(request)),
         logger: logger.child('automation'),
       })
-      automation.start(config.crossAggrAction.agrrListThingsIntvlMs)
+      automation.start(config.crossAggrAction.agrrListThingsIntvlMs || undefined)
       closers.push(() => automation.close(options.drainTimeoutMs ?? 10_000))
     }
 

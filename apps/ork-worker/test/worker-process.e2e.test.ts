@@ -6,6 +6,7 @@ import { createLogger, silentLogger } from '@ork/logger'
 import { RpcNode } from '@ork/rpc-transport'
 import { createLoopbackTestnet, type LoopbackTestnet } from '@ork/rpc-transport/testing'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { loadWorkerConfig } from '../src/config/load-config.ts'
 import { startOrk } from '../src/ork.ts'
 import { createServiceRoot } from './support/harness.ts'
 
@@ -256,6 +257,21 @@ describe('embedding', () => {
     const byAlias = await startOrk({ ...options, serviceRoot: root })
     expect(byAlias.rpcPublicKey).toBe(byRoot.rpcPublicKey)
     await byAlias.close()
+  })
+
+  it('starts with the periods at 0, which mean their defaults as in the reference', async () => {
+    const config = loadWorkerConfig(root, 'production')
+    config.ork = { ...config.ork, actionIntvlMs: 0 }
+    config.aggrData = { ...config.aggrData, agrrTailLogIntvlMs: 0, aggrTailLogStoreDays: 0 }
+    const ork = await startOrk({
+      cluster: 'zero-periods',
+      env: 'production',
+      root,
+      config,
+      dhtOpts: testnet.dhtOpts,
+      logger: silentLogger,
+    })
+    await ork.close()
   })
 
   it('says so when an unreadable status file makes it take a new instance id, and logs who may call it', async () => {

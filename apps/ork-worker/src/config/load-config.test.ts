@@ -78,6 +78,27 @@ describe('loadWorkerConfig', () => {
     expect(loadWorkerConfig(root, 'production').ork.actionIntvlMs).toBe(2_147_483_647)
   })
 
+  it('accepts 0 where the reference reads "value || default"', () => {
+    writeFileSync(join(root, 'config/base.ork.json'), JSON.stringify({ actionIntvlMs: 0 }))
+    writeFileSync(
+      join(root, 'config/aggr.data.json'),
+      JSON.stringify({
+        agrrTailLogIntvlMs: 0,
+        aggrTailLogStoreDays: 0,
+        aggrTailLogApiDelay: 0,
+        aggrTailLogKeys: [{ key: 'stat-5m', type: 'miner', tag: 't-miner', limit: 0 }],
+      }),
+    )
+    const config = loadWorkerConfig(root, 'production')
+    expect(config.ork.actionIntvlMs).toBe(0)
+    expect(config.aggrData).toMatchObject({ agrrTailLogIntvlMs: 0, aggrTailLogStoreDays: 0 })
+    // between 0 and the minimum is still refused
+    writeFileSync(join(root, 'config/base.ork.json'), JSON.stringify({ actionIntvlMs: 50 }))
+    expect(() => loadWorkerConfig(root, 'production')).toThrow(
+      /^config\/base\.ork\.json: actionIntvlMs: at least 100 \(0 means the default\)/,
+    )
+  })
+
   it('checks bootstrap nodes at start, as host:port or {host, port}', () => {
     const withBootstrap = (bootstrap: unknown[]) =>
       writeFileSync(join(root, 'config/facs/net.config.json'), JSON.stringify({ r0: { dhtOpts: { bootstrap } } }))

@@ -14,11 +14,16 @@ const MAX_TIMER_MS = 2_147_483_647
 /** A delay or period in ms that Node's timers can wait (about 24.8 days at most). */
 const timerMs = (min: number) =>
   z.number().min(min).max(MAX_TIMER_MS, `at most ${MAX_TIMER_MS} ms (about 24.8 days), the longest timer Node keeps`)
+/** A period in ms where 0 means the default, as the reference reads it (`value || default`). */
+const periodMs = (min: number) =>
+  timerMs(0)
+    .int()
+    .refine((value) => value === 0 || value >= min, `at least ${min} (0 means the default)`)
 const hexKey = z.string().regex(/^[0-9a-fA-F]{64}$/, 'expected a 64-character hex public key')
 
 /** `config/base.ork.json` → `conf.ork` (required). */
 export const baseOrkConfigSchema = z.looseObject({
-  actionIntvlMs: timerMs(100).int().optional(),
+  actionIntvlMs: periodMs(100).optional(),
   callTargetsLimit: positiveInteger.optional(),
   automationIntvlMs: z.number().optional(),
   automationTypes: z.array(z.unknown()).optional(),
@@ -97,13 +102,15 @@ export const aggrTailLogKeySchema = z.looseObject({
   tag: z.string().optional(),
   fields: projection.optional(),
   aggrFields: projection.optional(),
-  limit: positiveInteger.optional(),
+  /** Sent to racks as is; 0 (no limit) as in the reference. */
+  limit: z.number().int().min(0).optional(),
 })
 
 /** `config/aggr.data.json` → `conf.aggrData` (optional). Key typos are the reference's. */
 export const aggrDataConfigSchema = z.looseObject({
-  agrrTailLogIntvlMs: timerMs(1).int().optional(),
-  aggrTailLogStoreDays: positiveInteger.optional(),
+  agrrTailLogIntvlMs: periodMs(1).optional(),
+  /** 0 means the default (180), as the reference reads it. */
+  aggrTailLogStoreDays: z.number().int().min(0).optional(),
   aggrTailLogApiDelay: timerMs(0).optional(),
   aggrTailLogKeys: z.array(aggrTailLogKeySchema).optional(),
 })
@@ -152,7 +159,7 @@ export const crossAggrActionConfigSchema = z.looseObject({
     fields: projection.optional(),
   }),
   voter: z.string().optional(),
-  agrrListThingsIntvlMs: timerMs(1).int().optional(),
+  agrrListThingsIntvlMs: periodMs(1).optional(),
 })
 
 export type BaseOrkConfig = z.infer<typeof baseOrkConfigSchema>
