@@ -163,6 +163,25 @@ describe('tailLog numbers', () => {
     expect(tailLogCalls()[0]?.payload).toEqual({ type: 'miner', key: 'stat-5m', tag: 't-miner', fields: {} })
   })
 
+  it("sends racks the request in the caller's key order, the added fields last, as the reference", async () => {
+    received.length = 0
+    const request = {
+      key: 'stat-5m',
+      tag: 't-miner',
+      start: 1,
+      end: 5000,
+      limit: 10,
+      type: 'miner',
+      aggrFields: { s: 1 },
+      x: 1,
+    }
+    await harness.call('tailLog', request)
+    expect(Object.keys(tailLogCalls()[0]?.payload as object)).toEqual([...Object.keys(request), 'fields'])
+    received.length = 0
+    await harness.call('tailLogMulti', { keys: [{ tag: 't-miner', key: 'stat-5m', type: 'miner' }], limit: 10 })
+    expect(Object.keys(tailLogCalls()[0]?.payload as object)).toEqual(['tag', 'key', 'type', 'limit', 'fields'])
+  })
+
   it('groups by overlapping aggrTimes ranges; an empty range gives no row', async () => {
     const rows = await harness.call('tailLog', {
       type: 'miner',

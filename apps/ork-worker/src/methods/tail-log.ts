@@ -3,7 +3,7 @@ import type { AggrStatsConfig, CrossThingConfig, TailLogRequest } from '@ork/sta
 import pLimit from 'p-limit'
 import { z } from 'zod'
 import type { OrkContext } from '../context.ts'
-import { defineMethod } from '../rpc/method.ts'
+import { defineMethod, inPayloadOrder } from '../rpc/method.ts'
 import { jsonObject, requestObject, requiredString } from '../rpc/schema-helpers.ts'
 import { customRangeAggr } from '../tail-log/custom-range.ts'
 import { runTailLog, runWrkExtData, type TailLogDependencies } from '../tail-log/run-tail-log.ts'
@@ -57,7 +57,7 @@ const tailLogRequestSchema = requestObject(tailLogShape, 'ERR_TYPE_INVALID')
 /** Validates one merged tailLogMulti request like a tailLog request. */
 function parseTailLogRequest(request: Record<string, unknown>): TailLogRequest {
   const parsed = tailLogRequestSchema.safeParse(request)
-  if (parsed.success) return asTailLogRequest(parsed.data)
+  if (parsed.success) return asTailLogRequest(inPayloadOrder(parsed.data, request) as Record<string, unknown>)
   const message = parsed.error.issues[0]?.message ?? ''
   throw new OrkError(/^ERR_[A-Z0-9_]+$/.test(message) ? message : 'ERR_TYPE_INVALID', { issues: parsed.error.issues })
 }

@@ -66,7 +66,28 @@ export function parseRequest<Schema extends z.ZodType>(
   const problem = structuralProblem(payload)
   if (problem) throw new OrkError(definition.invalidCode, { reason: problem })
   const result = definition.request.safeParse(payload)
-  if (result.success) return result.data
+  if (result.success) return inPayloadOrder(result.data, payload) as z.output<Schema>
   const message = result.error.issues[0]?.message ?? ''
   throw new OrkError(WIRE_CODE.test(message) ? message : definition.invalidCode, { issues: result.error.issues })
+}
+
+const isPlainObject = (value: unknown): value is Record<string, unknown> =>
+  value !== null && typeof value === 'object' && !Array.isArray(value)
+
+/**
+ * `parsed` with the keys of its objects in the payload's order. zod builds a new object with
+ * the keys its schema names first; requests forwarded to racks must go out as the caller wrote
+ * them, as the reference forwards them. Keys the schema added (defaults) come last.
+ */
+export function inPayloadOrder(parsed: unknown, payload: unknown): unknown {
+  if (Array.isArray(parsed) && Array.isArray(payload)) {
+    return parsed.map((item, index) => inPayloadOrder(item, payload[index]))
+  }
+  if (!isPlainObject(parsed) || !isPlainObject(payload)) return parsed
+  const ordered: Record<string, unknown> = {}
+  for (const key of Object.keys(payload)) {
+    if (Object.hasOwn(parsed, key)) ordered[key] = inPayloadOrder(parsed[key], payload[key])
+  }
+  for (const key of Object.keys(parsed)) if (!Object.hasOwn(ordered, key)) ordered[key] = parsed[key]
+  return ordered
 }
