@@ -47,7 +47,7 @@ afterAll(async () => {
 describe('a per-device action', () => {
   it('is discovered, approved by its creator alone, executed once per device with the reference payload', async () => {
     const targets = (minersByRack[minerRacks[0]!] ?? []).slice(0, 3)
-    const pushed = await push({ query: { id: { $in: targets } }, action: 'setPowerMode', params: ['low'] })
+    const pushed = await push({ query: { id: { $in: targets } }, action: 'setPowerMode', params: ['sleep'] })
     expect(pushed.errors).toEqual([])
     expect(pushed.id).toEqual(expect.any(Number))
     // the raw stored record, payload included (Q26)
@@ -57,7 +57,7 @@ describe('a per-device action', () => {
     const done = await untilDone(pushed.id!)
     expect(done.action.status).toBe('COMPLETED')
     expect(done.action.requiredPerms).toEqual(['miner'])
-    expect(done.action.params).toEqual(['low'])
+    expect(done.action.params).toEqual(['sleep'])
     const calls = done.action.targets[minerRacks[0]!]!.calls
     expect(calls.map((call) => call.id)).toEqual(targets)
     expect(calls.every((call) => (call.result as { success?: boolean }).success === true)).toBe(true)
@@ -66,14 +66,14 @@ describe('a per-device action', () => {
     expect(executed.map((call) => call.thingId).sort()).toEqual([...targets].sort())
     for (const call of executed) {
       expect(call).toMatchObject({ method: 'queryThing', action: 'setPowerMode' })
-      expect(call.params).toEqual(['low', { actionId: pushed.id, user: 'joe' }])
+      expect(call.params).toEqual(['sleep', { actionId: pushed.id, user: 'joe' }])
     }
     const modes = (await harness.call('listThings', {
       query: { id: { $in: targets } },
       fields: { id: 1, 'last.snap.config.power_mode': 1 },
       status: 1,
     })) as { last?: { snap?: { config?: { power_mode?: string } } } }[]
-    expect(modes.map((thing) => thing.last?.snap?.config?.power_mode)).toEqual(['low', 'low', 'low'])
+    expect(modes.map((thing) => thing.last?.snap?.config?.power_mode)).toEqual(['sleep', 'sleep', 'sleep'])
 
     // getAction splits the payload, keeps call tags; queryActions drops them
     const action = (await harness.call('getAction', { id: pushed.id, type: 'done' })) as ActionLookup['action']

@@ -17,6 +17,13 @@ export interface DeviceProfile {
   /** Miner hashboards (each reports chip temperatures and frequencies). */
   boards: number
   firmwareVersion: string
+  /**
+   * Miners: the modes `setPowerMode` takes (the brand's `validateWriteAction`: Antminers only
+   * `sleep` and `normal`, Avalons no `low`); others: none.
+   */
+  powerModes: readonly string[]
+  /** Miners: whether `updateFirmware` is implemented (the Antminer worker throws `ERR_NOT_IMPL`). */
+  updatesFirmware: boolean
   /** Write actions the device worker whitelists, with the votes they need (rack-protocol.md 1.5). */
   whitelistedActions: Array<[string, number]>
 }
@@ -38,6 +45,13 @@ const CONTAINER_ACTIONS: Array<[string, number]> = [
   ['switchCoolingSystem', 1],
 ]
 
+/** Power modes by miner brand, as each brand's worker validates them. */
+const BRAND_POWER_MODES: Record<string, readonly string[]> = {
+  antminer: ['sleep', 'normal'],
+  avalon: ['sleep', 'normal', 'high'],
+}
+const ALL_POWER_MODES: readonly string[] = ['low', 'normal', 'high', 'sleep']
+
 function miner(
   brand: string,
   terahash: number,
@@ -52,6 +66,8 @@ function miner(
     minerCapacity: 0,
     boards: 3,
     firmwareVersion,
+    powerModes: BRAND_POWER_MODES[brand] ?? ALL_POWER_MODES,
+    updatesFirmware: brand !== 'antminer',
   }
 }
 
@@ -64,6 +80,8 @@ function container(brand: string, capacity: number, minerTerahash: number): Omit
     minerCapacity: capacity,
     boards: 0,
     firmwareVersion: '1.0.0',
+    powerModes: [],
+    updatesFirmware: false,
   }
 }
 
@@ -76,6 +94,8 @@ function meter(brand: string, family: 'powermeter' | 'sensor'): Omit<DeviceProfi
     minerCapacity: 0,
     boards: 0,
     firmwareVersion: '1.0.0',
+    powerModes: [],
+    updatesFirmware: false,
   }
 }
 

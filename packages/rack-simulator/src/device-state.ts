@@ -64,8 +64,11 @@ function ambientAt(seed: number, ts: number): number {
 function powerModeAt(thing: SimulatedThing, seed: number, ts: number): string {
   const override = thing.runtime.powerMode
   if (override && ts >= override.since) return override.mode
+  // Most miners run in normal mode; a few were set to another mode their brand takes.
   const draw = hashUnit(seed, thing.deviceIndex, 11)
-  return draw < 0.08 ? 'low' : draw < 0.12 ? 'high' : 'normal'
+  const modes = thing.profile.powerModes
+  const other = draw < 0.08 ? 'low' : draw < 0.12 ? 'high' : 'normal'
+  return modes.includes(other) ? other : 'normal'
 }
 
 function bootedAt(thing: SimulatedThing, seed: number, ts: number): number {

@@ -271,7 +271,7 @@ describe('write path', () => {
       reqVotes: 2,
     })
     const query = { code: { $in: ['AM-S19XP-0001', 'AM-S19XP-0002'] } }
-    const reply = (await rack.handle('getWriteCalls', { query, action: 'setPowerMode', params: ['low'] })) as {
+    const reply = (await rack.handle('getWriteCalls', { query, action: 'setPowerMode', params: ['sleep'] })) as {
       calls: Array<{ id: string; tags: string[] }>
       reqVotes: number
     }
@@ -282,6 +282,38 @@ describe('write path', () => {
       'ERR_SET_POWER_MODE_INVALID',
     )
     expect(rack.executedCalls).toEqual([])
+  })
+
+  it("takes the power modes of the miner's brand, and updateFirmware where the brand's worker has it", async () => {
+    const modes = async (type: string) => {
+      const rack = new RackModel({ type, count: 1, seed: 1, now: () => NOW })
+      const accepted: string[] = []
+      for (const mode of ['low', 'normal', 'high', 'sleep']) {
+        const check = rack.handle('getWriteCalls', { query: {}, action: 'setPowerMode', params: [mode] })
+        if (
+          await check.then(
+            () => true,
+            () => false,
+          )
+        )
+          accepted.push(mode)
+      }
+      return accepted
+    }
+    expect(await modes('miner-am-s19xp')).toEqual(['normal', 'sleep'])
+    expect(await modes('miner-av-a1346')).toEqual(['normal', 'high', 'sleep'])
+    expect(await modes('miner-wm-m56s')).toEqual(['low', 'normal', 'high', 'sleep'])
+    const antminer = minerRack()
+    const firmware = { id: 'am-s19xp-r1-0001', method: 'updateFirmware', params: [{}] }
+    await expect(antminer.handle('queryThing', firmware)).rejects.toThrow('ERR_NOT_IMPL')
+    const whatsminer = new RackModel({ type: 'miner-wm-m56s', count: 1, seed: 1, now: () => NOW })
+    const [thing] = (await whatsminer.handle('listThings', {})) as Thing[]
+    expect(await whatsminer.handle('queryThing', { ...firmware, id: thing!.id })).toEqual({ success: true })
+    // no Antminer starts in a mode it cannot be set to
+    const snaps = (await antminer.handle('listThings', { status: 1 })) as {
+      last: { snap: { config: { power_mode: string } } }
+    }[]
+    expect(new Set(snaps.map((miner) => miner.last.snap.config.power_mode))).toEqual(new Set(['normal']))
   })
 
   it('checks container actions as the container template does', async () => {

@@ -123,8 +123,6 @@ const FIRST_PROPERTY: Record<string, string> = {
   saveWrkSettings: 'entries',
 }
 
-const POWER_MODES = ['low', 'normal', 'high', 'sleep']
-
 const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value)
 
@@ -519,7 +517,7 @@ export class RackModel implements TailLogSource {
     const validateWriteAction = (...parameters: unknown[]): number => {
       const [action, first] = parameters
       if (action === 'setLED' && typeof first !== 'boolean') throw new OrkError('ERR_SET_LED_ENABLED_INVALID')
-      if (action === 'setPowerMode' && !POWER_MODES.includes(first as string)) {
+      if (action === 'setPowerMode' && !this.profile.powerModes.includes(first as string)) {
         throw new OrkError('ERR_SET_POWER_MODE_INVALID')
       }
       if (action === 'switchContainer' && typeof first !== 'boolean') {
@@ -542,7 +540,7 @@ export class RackModel implements TailLogSource {
             return success()
           },
           setPowerMode: (mode) => {
-            if (!POWER_MODES.includes(mode as string)) throw new OrkError('ERR_SET_POWER_MODE_INVALID')
+            if (!this.profile.powerModes.includes(mode as string)) throw new OrkError('ERR_SET_POWER_MODE_INVALID')
             thing.runtime.powerMode = { mode: mode as string, since: this.clock() }
             this.changed()
             return success()
@@ -555,7 +553,10 @@ export class RackModel implements TailLogSource {
           },
           setupPools: success,
           setPools: success,
-          updateFirmware: success,
+          updateFirmware: () => {
+            if (!this.profile.updatesFirmware) throw new OrkError('ERR_NOT_IMPL')
+            return success()
+          },
           getRealtimeData: () =>
             deviceSnap(thing, deviceReading(thing, this.seed, this.clock()), this.seed, this.clock()),
         }
