@@ -1,7 +1,7 @@
 import { OrkError } from '@ork/errors'
 import { type Logger, silentLogger } from '@ork/logger'
 import pLimit from 'p-limit'
-import { RackHealth, type RackHealthEntry, type RackHealthOptions } from './health.ts'
+import { classifyRackFailure, RackHealth, type RackHealthEntry, type RackHealthOptions } from './health.ts'
 import type { RackRecord } from './registry.ts'
 
 /**
@@ -74,6 +74,8 @@ export class RackFanOut {
   readonly #logger: Logger
   readonly #concurrency: number
   readonly #timeout: number
+  /** Racks with a liveness probe in flight. */
+  readonly #probing = new Set<string>()
 
   constructor(options: RackFanOutOptions) {
     this.#transport = options.transport
@@ -121,6 +123,7 @@ export class RackFanOut {
     const identity = { id: rack.id, rpcPublicKey: key }
     const fullTimeout = options.timeout ?? this.#timeout
     const timeout = options.write ? fullTimeout : this.#health.deadlineFor(identity, fullTimeout)
+    if (timeout < fullTimeout) this.#probeLiveness(identity, fullTimeout)
     const sentAt = this.#health.now()
     try {
       const value = await this.#transport.request(key, method, payload, { timeout })
@@ -131,6 +134,24 @@ export class RackFanOut {
       this.#logger.debug('rack request failed', { rackId: rack.id, method, kind, timeout, error })
       throw error
     }
+  }
+
+  /**
+   * Asks a down rack's `echo` in the background, with the full deadline: any answer (an
+   * unknown method included) proves it alive and brings it up, whatever its methods cost.
+   */
+  #probeLiveness(identity: { id: string; rpcPublicKey: string }, timeout: number): void {
+    if (this.#probing.has(identity.id) || !this.#health.claimLivenessProbe(identity)) return
+    this.#probing.add(identity.id)
+    this.#transport
+      .request(identity.rpcPublicKey, 'echo', {}, { timeout })
+      .then(
+        () => this.#health.recordAnswer(identity),
+        (error: unknown) => {
+          if (classifyRackFailure(error) === 'answered') this.#health.recordAnswer(identity)
+        },
+      )
+      .finally(() => this.#probing.delete(identity.id))
   }
 
   /** Snapshot of every contacted rack's health (for a status method and for logs). */

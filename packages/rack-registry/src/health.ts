@@ -76,6 +76,13 @@ export interface RackHealthOptions {
    * 30000), so that a rack slower to answer than `probeTimeout` can come back up.
    */
   fullDeadlineEvery?: number
+  /**
+   * While a rack is down, a liveness probe (the rack's `echo`, with the full deadline) is sent
+   * in the background at most this often, in ms (default 5000), when a request to it is cut to
+   * the probe deadline: a rack that is back but slower than `probeTimeout` to answer its methods
+   * is then up again within seconds, with its replies counted.
+   */
+  livenessProbeEvery?: number
   logger?: Logger
   /** Clock, for tests. */
   now?: () => number
@@ -96,16 +103,20 @@ export class RackHealth {
   readonly downAfterFailures: number
   readonly probeTimeout: number
   readonly fullDeadlineEvery: number
+  readonly livenessProbeEvery: number
   readonly #logger: Logger
   readonly #now: () => number
   readonly #entries = new Map<string, RackHealthEntry>()
   /** When each down rack last got a full deadline. */
   readonly #lastFullDeadline = new Map<string, number>()
+  /** When each down rack was last given a liveness probe. */
+  readonly #lastLivenessProbe = new Map<string, number>()
 
   constructor(options: RackHealthOptions = {}) {
     this.downAfterFailures = positiveInteger(options.downAfterFailures ?? 3, 'downAfterFailures')
     this.probeTimeout = positiveInteger(options.probeTimeout ?? 1000, 'probeTimeout')
     this.fullDeadlineEvery = positiveInteger(options.fullDeadlineEvery ?? 30_000, 'fullDeadlineEvery')
+    this.livenessProbeEvery = positiveInteger(options.livenessProbeEvery ?? 5000, 'livenessProbeEvery')
     this.#logger = options.logger ?? silentLogger
     this.#now = options.now ?? Date.now
   }
@@ -125,6 +136,16 @@ export class RackHealth {
     return Math.min(timeout, this.probeTimeout)
   }
 
+  /** True when a down rack is due a liveness probe; the caller then sends it. */
+  claimLivenessProbe(rack: RackIdentity): boolean {
+    if (!this.isDown(rack)) return false
+    const now = this.#now()
+    const last = this.#lastLivenessProbe.get(rack.id)
+    if (last !== undefined && now - last < this.livenessProbeEvery) return false
+    this.#lastLivenessProbe.set(rack.id, now)
+    return true
+  }
+
   isDown(rack: RackIdentity): boolean {
     const entry = this.#entries.get(rack.id)
     return entry !== undefined && entry.rpcPublicKey === rack.rpcPublicKey && entry.state === 'down'
@@ -141,6 +162,7 @@ export class RackHealth {
     entry.state = 'up'
     entry.downSince = null
     this.#lastFullDeadline.delete(rack.id)
+    this.#lastLivenessProbe.delete(rack.id)
   }
 
   /** The health clock: pass its reading taken when a request is sent to {@link recordFailure}. */
@@ -150,8 +172,9 @@ export class RackHealth {
 
   /**
    * Records a failed request; only an unreachable failure moves the rack toward `down`, and
-   * only one sent after the last recorded failure: requests that were in flight together
-   * fail together in one stall, which is one failure, not several.
+   * only one sent after the last recorded failure and the last answer: requests that were in
+   * flight together fail together in one stall, which is one failure, not several; and a rack
+   * that answered after the request left is alive.
    */
   recordFailure(rack: RackIdentity, error: unknown, sentAt?: number): RackFailureKind {
     const kind = classifyRackFailure(error)
@@ -160,9 +183,12 @@ export class RackHealth {
     const entry = this.#entry(rack)
     const now = this.#now()
     const sameStall = sentAt !== undefined && entry.lastFailureAt !== null && sentAt < entry.lastFailureAt
+    // The rack answered something after this request left (a liveness probe, say): it is alive,
+    // and this request only outlasted the deadline it was given.
+    const answeredSince = sentAt !== undefined && entry.lastSuccessAt !== null && entry.lastSuccessAt >= sentAt
     entry.lastFailureAt = now
     entry.lastFailure = error instanceof Error ? error.message : String(error)
-    if (sameStall) return kind
+    if (sameStall || answeredSince) return kind
     entry.consecutiveFailures += 1
     if (entry.state === 'up' && entry.consecutiveFailures >= this.downAfterFailures) {
       entry.state = 'down'
@@ -186,11 +212,13 @@ export class RackHealth {
     if (!rackIds) {
       this.#entries.clear()
       this.#lastFullDeadline.clear()
+      this.#lastLivenessProbe.clear()
       return
     }
     for (const id of rackIds) {
       this.#entries.delete(id)
       this.#lastFullDeadline.delete(id)
+      this.#lastLivenessProbe.delete(id)
     }
   }
 

@@ -1,0 +1,80 @@
+import { describe, expect, it } from 'vitest'
+import { RackFanOut, type RackRequester } from './fan-out.ts'
+import type { RackRecord } from './registry.ts'
+
+const rack: RackRecord = { id: 'rack-1', type: 'miner-x', info: { rpcPublicKey: 'a'.repeat(64) } }
+const timeout = (ms: number) =>
+  Object.assign(new Error(`TIMEOUT_EXCEEDED: timeout of ${ms}ms exceeded`), {
+    name: 'TransportError',
+    code: 'TIMEOUT_EXCEEDED',
+  })
+
+/**
+ * A rack behind a scripted transport: `listThings` takes `answerMs` (or never answers while
+ * `silent`), `echo` answers at once unless silent. Deadlines are honoured as the real one does.
+ */
+function scriptedRack() {
+  const state = { silent: true, answerMs: 150, echoes: 0 }
+  const transport: RackRequester = {
+    request: (_key, method, data, options = {}) =>
+      new Promise((resolve, reject) => {
+        const deadline = options.timeout ?? 10_000
+        if (method === 'echo' && !state.silent) {
+          state.echoes++
+          resolve(data)
+          return
+        }
+        const cost = state.silent ? Number.POSITIVE_INFINITY : state.answerMs
+        if (cost <= deadline) setTimeout(() => resolve([{ id: 'thing-1' }]), cost)
+        else setTimeout(() => reject(timeout(deadline)), deadline)
+      }),
+  }
+  return { state, transport }
+}
+
+describe('a down rack that is back but slower than the probe deadline', () => {
+  it('is brought up by a background echo, so its replies count again within one probe period', async () => {
+    const { state, transport } = scriptedRack()
+    const fanOut = new RackFanOut({
+      transport,
+      timeout: 1000,
+      probeTimeout: 50,
+      downAfterFailures: 1,
+      fullDeadlineEvery: 60_000,
+      livenessProbeEvery: 100,
+    })
+    const ask = async () => (await fanOut.fanOut([rack], 'listThings', {}))[0]!
+    expect((await ask()).ok).toBe(false)
+    expect(fanOut.health()[0]?.state).toBe('down')
+
+    // Back, but listThings takes 150 ms: more than the 50 ms a down rack gets.
+    state.silent = false
+    const cut = await ask()
+    expect(!cut.ok && cut.error.message).toBe('TIMEOUT_EXCEEDED: timeout of 50ms exceeded')
+    // The echo sent alongside has answered: the rack is up and gets its full deadline again.
+    expect(state.echoes).toBe(1)
+    expect(fanOut.health()[0]?.state).toBe('up')
+    expect(await ask()).toMatchObject({ ok: true, value: [{ id: 'thing-1' }] })
+  })
+
+  it('probes a rack that stays silent at most once per probe period', async () => {
+    const { transport } = scriptedRack()
+    let echoesSent = 0
+    const counting: RackRequester = {
+      request: (key, method, data, options) => {
+        if (method === 'echo') echoesSent++
+        return transport.request(key, method, data, options)
+      },
+    }
+    const fanOut = new RackFanOut({
+      transport: counting,
+      timeout: 200,
+      probeTimeout: 20,
+      downAfterFailures: 1,
+      livenessProbeEvery: 10_000,
+    })
+    for (let round = 0; round < 4; round++) await fanOut.fanOut([rack], 'listThings', {})
+    expect(fanOut.health()[0]?.state).toBe('down')
+    expect(echoesSent).toBe(1)
+  })
+})
