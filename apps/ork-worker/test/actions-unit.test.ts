@@ -454,6 +454,31 @@ describe('pushAction with racks that could not be reached', () => {
   })
 })
 
+describe("pushAction combines the racks' reqVotes as the reference compares them", () => {
+  it('a reply without reqVotes leaves 1 vote; a numeric string is refused; the highest integer wins', async () => {
+    const racks = [rack('miner-rack-1', 'miner-am-s19xp'), rack('miner-rack-2', 'miner-am-s19xp')]
+    let votesOf: (rackId: string) => unknown = () => undefined
+    const { dependencies } = fakeRacks(racks, (target) => ({
+      calls: [{ id: `${target.id}-d`, tags: [] }],
+      reqVotes: votesOf(target.id),
+    }))
+    const actions = new OrkActions({ ...dependencies, store: tempStore() })
+    try {
+      await actions.ready()
+      const push = () =>
+        actions.pushAction({ query: {}, action: 'reboot', params: [], voter: 'joe', authPerms: ['miner:w'] })
+      const dataOf = async () => ((await push()) as { data?: unknown }).data
+      expect(await dataOf()).toMatchObject({ status: 'APPROVED', reqVotesPos: 1 })
+      votesOf = (rackId) => (rackId === 'miner-rack-2' ? '2' : 1)
+      await expect(push()).rejects.toThrow('ERR_REQ_VOTES_POS_INVALID')
+      votesOf = (rackId) => (rackId === 'miner-rack-2' ? 3 : 2)
+      expect(await dataOf()).toMatchObject({ status: 'VOTING', reqVotesPos: 3 })
+    } finally {
+      await actions.close()
+    }
+  })
+})
+
 describe('pushActionsBatch after a failing element', () => {
   it('starts no further element: only those already in flight are still pushed', async () => {
     const store = tempStore()

@@ -238,7 +238,9 @@ export class OrkActions {
     const errors: string[] = []
     const unreachable: string[] = []
     for (const [rackId, entry] of Object.entries(targets)) {
-      reqVotes = Math.max(reqVotes, entry.reqVotes as number)
+      // The reference's `entry.reqVotes > reqVotes`: a reply without reqVotes leaves the count as
+      // it is, and a non-number that compares greater is refused by the approver's check.
+      if ((entry.reqVotes as number) > reqVotes) reqVotes = entry.reqVotes as number
       delete entry.reqVotes
       callCount += entry.calls.length
       if (isInvalidActionError(entry.error)) {
