@@ -579,7 +579,14 @@ export class ActionApprover {
     try {
       started = await this.#startExecution(id, stored, carried)
     } catch (error) {
-      this.#logger.error('could not start an action; earlier ones are finished at the next start', { id, error })
+      this.#logger.error('could not start an action', { id, error })
+      // The previous action is over: its move to `done` is written on its own, so that it does
+      // not wait in `executing` for the next start, which would end it as interrupted.
+      if (carried.length > 0) {
+        await this.#write(carried).catch((doneError: unknown) => {
+          this.#logger.error('could not finish an action; it is finished at the next start', { error: doneError })
+        })
+      }
       return []
     }
     if (!started) return []

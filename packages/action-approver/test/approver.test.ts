@@ -630,6 +630,48 @@ describe('execution', () => {
     expect(sent).toEqual(['x'])
   })
 
+  it("writes a finished action's move to done even when the next action's start fails to write", async () => {
+    const executor: ActionExecutor = { hasAction: () => true, execute: () => undefined }
+    const { approver, store } = await setup({ executor })
+    const first = await approver.pushAction({ action: 'x', payload: [[]], voter: 'joe', reqVotes: 1 })
+    const second = await approver.pushAction({ action: 'y', payload: [[]], voter: 'joe', reqVotes: 1 })
+    // The write that carries the first action's move to done with the second's start fails once.
+    const bee = store.bee as unknown as {
+      batch: (...args: unknown[]) => {
+        put: (key: Buffer, ...rest: unknown[]) => Promise<void>
+        flush: () => Promise<void>
+      }
+    }
+    const openBatch = bee.batch.bind(bee)
+    let failed = false
+    bee.batch = (...args) => {
+      const batch = openBatch(...args)
+      const keys: string[] = []
+      const put = batch.put.bind(batch)
+      batch.put = (key, ...rest) => {
+        keys.push(key.toString('latin1'))
+        return put(key, ...rest)
+      }
+      const flush = batch.flush.bind(batch)
+      batch.flush = async () => {
+        if (!failed && keys.some((key) => key.includes('done')) && keys.some((key) => key.includes('executing'))) {
+          failed = true
+          throw new Error('disk full')
+        }
+        return flush()
+      }
+      return batch
+    }
+    await approver.execActions()
+    expect(failed).toBe(true)
+    expect((await approver.getAction('done', first.id)).data.status).toBe(ACTION_STATUS.COMPLETED)
+    expect(await collect(approver.query('executing'))).toEqual([])
+    // The second one is still ready, and runs at the next pass.
+    expect((await collect(approver.query('ready'))).map((action) => action.id)).toEqual([second.id])
+    await approver.execActions()
+    expect((await approver.getAction('done', second.id)).data.status).toBe(ACTION_STATUS.COMPLETED)
+  })
+
   it('ends a running execution as interrupted when closed', async () => {
     const executor: ActionExecutor = { hasAction: () => true, execute: () => new Promise(() => {}) }
     const { approver, store } = await setup({ executor })
