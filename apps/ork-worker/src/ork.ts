@@ -13,9 +13,9 @@ import { loadWorkerConfig, type WorkerConfig } from './config/load-config.ts'
 import type { OrkContext } from './context.ts'
 import { orkMethods } from './methods/index.ts'
 import { tailLogDependencies } from './methods/tail-log.ts'
+import { listSiteThings } from './methods/things.ts'
 import type { Environment } from './process/args.ts'
 import { ensureInstanceId, loadStatus, saveStatus, statusFilePath, type WorkerStatus } from './process/status-file.ts'
-import { concatSwallowingFailures } from './rpc/fan-out-policies.ts'
 import { parseRequest } from './rpc/method.ts'
 import { DEFAULT_TAIL_LOG_INTERVAL_MS, TailLogAggregationJob } from './tail-log/aggregate-job.ts'
 import { TailLogHistoryStore } from './tail-log/history-store.ts'
@@ -220,8 +220,8 @@ export async function startOrk(options: StartOrkOptions): Promise<OrkHandle> {
       const automation = new CrossAggrActionsJob({
         config: () => config.crossAggrAction,
         globalConfig: () => context.globalConfig,
-        listThings: async (request) =>
-          concatSwallowingFailures(await racks.fanOut(registry.all(), 'listThings', request), 'listThings', logger),
+        // The ork's own listThings, sort included (7.2 step 3).
+        listThings: (request) => listSiteThings(context, request),
         pushAction: (request) => auditLog.track('pushAction', 'automation', request, () => actions.pushAction(request)),
         logger: logger.child('automation'),
       })

@@ -25,6 +25,19 @@ function checkQueries(request: { query?: unknown; fields?: unknown; sort?: unkno
 }
 
 /**
+ * Every rack's things for `request`, merged in rack order (failed racks logged and left out) and
+ * naturally sorted when `sort` is given: the ork's listThings, also what the automation reads (7.2).
+ */
+export async function listSiteThings(
+  context: Pick<OrkContext, 'racks' | 'registry' | 'logger'>,
+  request: { sort?: unknown; [key: string]: unknown },
+): Promise<unknown[]> {
+  const results = await context.racks.fanOut(context.registry.all(), 'listThings', request)
+  const things = concatSwallowingFailures(results, 'listThings', context.logger)
+  return request.sort ? sortThingsInPlace(things, request.sort as Record<string, unknown>) : things
+}
+
+/**
  * listThings (r): every rack's listThings, merged in rack order and naturally sorted when
  * `sort` is given (4.4). limit/offset are applied by each rack, never by the ork (Q10).
  */
@@ -38,9 +51,7 @@ export const listThings = (context: OrkContext) =>
     request: requestObject(thingsQueryShape, 'ERR_QUERY_INVALID'),
     handle: async (request) => {
       checkQueries(request)
-      const results = await context.racks.fanOut(context.registry.all(), 'listThings', request)
-      const things = concatSwallowingFailures(results, 'listThings', context.logger)
-      return request.sort ? sortThingsInPlace(things, request.sort) : things
+      return listSiteThings(context, request)
     },
   })
 
