@@ -357,6 +357,20 @@ describe('daily history job', () => {
     }
   })
 
+  it('stores the last of several entries of one type, without refetching them at every run', async () => {
+    await restartWithHistory({ days: 2, extraKeys: [{ key: 'stat-3h', type: 'miner', tag: 't-miner' }] })
+    logLines.length = 0
+    clock = at('2024-07-10T12:00:00Z')
+    await job().run()
+    expect(fetchedDates()).toEqual(['UTC 2024-07-10', 'UTC 2024-07-09'])
+    expect(
+      logLines.some((line) => line.includes('several aggrTailLogKeys entries of a type') && line.includes('miner')),
+    ).toBe(true)
+    clock += HOUR
+    await job().run()
+    expect(fetchedDates()).toEqual(['UTC 2024-07-10'])
+  })
+
   it('a broken entry is logged and does not stop the other entries', async () => {
     await restartWithHistory({ days: 1, extraKeys: [{ key: 'stat-5m', type: 'nospec', tag: 't-nospec' }] })
     logLines.length = 0

@@ -183,6 +183,26 @@ export class TailLogAggregationJob {
     await this.#running
   }
 
+  /**
+   * One entry per type, the last: days are stored per type, so two entries of a type would
+   * overwrite each other's days (the reference keeps the last one written) and, stored with
+   * different fingerprints, be fetched again at every run.
+   */
+  #lastEntryPerType(entries: readonly AggrTailLogKey[]): AggrTailLogKey[] {
+    const byType = new Map<string, AggrTailLogKey>()
+    const repeated = new Set<string>()
+    for (const entry of entries) {
+      if (byType.has(entry.type)) repeated.add(entry.type)
+      byType.set(entry.type, entry)
+    }
+    if (repeated.size > 0) {
+      this.#logger.warn('aggr.data.json has several aggrTailLogKeys entries of a type: the last one is stored', {
+        types: [...repeated],
+      })
+    }
+    return [...byType.values()]
+  }
+
   #zones(): HistoryZone[] {
     const configured = this.#options.timezones() ?? DEFAULT_TIMEZONES
     const zones: HistoryZone[] = []
@@ -201,7 +221,7 @@ export class TailLogAggregationJob {
     if (!aggrData) return
     const { store } = this.#options
     const days = aggrData.aggrTailLogStoreDays || DEFAULT_TAIL_LOG_STORE_DAYS
-    const logKeys = aggrData.aggrTailLogKeys ?? []
+    const logKeys = this.#lastEntryPerType(aggrData.aggrTailLogKeys ?? [])
     const zones = this.#zones()
     const now = this.#now()
 
