@@ -55,6 +55,17 @@ describe('setup-config.sh', () => {
     expect(loadWorkerConfig(root, 'production').ork.actionIntvlMs).toBe(5000)
   })
 
+  it('fails with a message when the config directory is missing or holds no example', () => {
+    rmSync(join(root, 'config'), { recursive: true })
+    const missing = runSetup()
+    expect(missing.status).toBe(1)
+    expect(missing.stderr).toContain(`${join(root, 'config')} is not a directory`)
+    cpSync(join(repositoryConfigDir, 'README.md'), join(root, 'config', 'README.md'))
+    const empty = runSetup()
+    expect(empty.status).toBe(1)
+    expect(empty.stderr).toContain(`no *.example file under ${join(root, 'config')}`)
+  })
+
   it('refuses unknown options', () => {
     const result = runSetup('--force')
     expect(result.status).toBe(2)

@@ -48,6 +48,13 @@ export class ConfigError extends OrkError {
 }
 
 /**
+ * What to do about a missing required file. The script works on the repository's config/ unless
+ * CONFIG_DIR names another root's (which must hold the .example files).
+ */
+const MISSING_REQUIRED_FILE =
+  'required file is missing (create it from its .example: ./setup-config.sh, with CONFIG_DIR=<service root>/config for another root)'
+
+/**
  * `config/<env>.<name>` wins over `config/<name>`, as in the reference. Returns null when neither
  * exists; a path that exists but cannot be read as a file is an error, never "missing".
  */
@@ -106,8 +113,7 @@ function loadWorkerFile<T>(
 ): T | undefined {
   const path = resolveConfigFile(join(root, 'config'), env, `${name}.json`, root)
   if (path === null) {
-    if (required)
-      throw new ConfigError(join('config', `${name}.json`), 'required file is missing (run ./setup-config.sh)')
+    if (required) throw new ConfigError(join('config', `${name}.json`), MISSING_REQUIRED_FILE)
     return undefined
   }
   const raw = readJson(path, root)
@@ -120,10 +126,7 @@ function loadWorkerFile<T>(
 function loadFacilityFile<T>(root: string, env: string, name: string, ns: string, schema: z.ZodType<T>): T {
   const path = resolveConfigFile(join(root, 'config', 'facs'), env, `${name}.config.json`, root)
   if (path === null) {
-    throw new ConfigError(
-      join('config', 'facs', `${name}.config.json`),
-      'required file is missing (run ./setup-config.sh)',
-    )
+    throw new ConfigError(join('config', 'facs', `${name}.config.json`), MISSING_REQUIRED_FILE)
   }
   const raw = readJson(path, root)
   const section = isPlainObject(raw) ? raw[ns] : undefined
