@@ -19,7 +19,7 @@ import { tailLogDependencies } from '../src/methods/tail-log.ts'
 import { runTailLog } from '../src/tail-log/run-tail-log.ts'
 import { createServiceRoot } from '../test/support/harness.ts'
 import { connectBenchClient, startBenchOrk, startMetricsSite, tailLogKey } from './support/bench-ork.ts'
-import { startReferencePipeline } from './support/reference-pipeline.ts'
+import { startReferencePipeline, UDX_DEFAULT_RECEIVE_BUFFER_BYTES } from './support/reference-pipeline.ts'
 
 const MINER_RACKS = Number(process.env.BENCH_RACKS ?? 50)
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 40)
@@ -129,6 +129,28 @@ const direct = async (count: number) => {
   }
   return samples
 }
+// The reference's pipeline on the sockets it runs with: udx-native's default receive buffer.
+const referenceAsRun = await startReferencePipeline({
+  storeDir: join(scratch, 'reference-as-run'),
+  dhtOpts: testnet.dhtOpts,
+  racks: ork.context.registry.all(),
+  aggrStats: config.aggrStats as never,
+  udpReceiveBufferBytes: UDX_DEFAULT_RECEIVE_BUFFER_BYTES,
+})
+const callReferenceAsRun = () =>
+  client.request(referenceAsRun.rpcPublicKey, 'tailLog', structuredClone(tailLogRequest), { timeout: 120_000 })
+await callReferenceAsRun()
+const asRunRoundTrip: number[] = []
+const orkBesideAsRun: number[] = []
+for (let round = 0; round < Math.min(ROUNDS, 10); round++) {
+  let started = performance.now()
+  await callReferenceAsRun()
+  asRunRoundTrip.push(performance.now() - started)
+  started = performance.now()
+  await call('tailLog', tailLogRequest)
+  orkBesideAsRun.push(performance.now() - started)
+}
+
 const directAll = await direct(MINER_RACKS)
 const directFive = await direct(5)
 const replyBytes = JSON.stringify(
@@ -159,6 +181,7 @@ connections; ork and client in one process, the simulated racks in a child proce
 ${lines('tailLog', single)}
 ${lines('tailLogMulti', multi)}
 | tailLog: the reference's pipeline rebuilt from the spec (bench/support/reference-pipeline.ts) | ${format(median(referenceRoundTrip))} | ${format(p95(referenceRoundTrip))} |
+| tailLog: the same rebuilt reference on udx-native's default UDP receive buffer, as the reference runs (${asRunRoundTrip.length} rounds) | ${format(median(asRunRoundTrip))} | ${format(p95(asRunRoundTrip))} |
 | transport alone: a client asking the ${MINER_RACKS} racks directly (${(replyBytes / 1024).toFixed(0)} KiB each) | ${format(median(directAll))} | ${format(p95(directAll))} |
 | transport alone: the same from 5 racks | ${format(median(directFive))} | ${format(p95(directFive))} |
 
@@ -168,7 +191,7 @@ Aggregation share of the round trip (medians): tailLog ${share(single).toFixed(0
 arrive rather than after the last one would not shorten the round trip. Reference, as issue 7 quotes it: about 96 ms median for the single tailLog (no speed check
 given); goal 48 ms — ${median(single.roundTrip) <= 48 ? 'met' : '**not met**'}. Against the reference's pipeline rebuilt from the spec, measured in the same rounds
 (same racks, transport and client; whole-reply \`JSON.parse\`, all 72 ops on every record; its rows checked equal to
-the ork's first): ${(median(single.roundTrip) / median(referenceRoundTrip)).toFixed(2)}× its median (goal 0.5×). Rebuilt here, the reference's tailLog takes
+the ork's first): ${(median(single.roundTrip) / median(referenceRoundTrip)).toFixed(2)}× its median (goal 0.5×, ${median(single.roundTrip) <= median(referenceRoundTrip) / 2 ? 'met' : '**not met**'}). Rebuilt here, the reference's tailLog takes
 ${format(median(referenceRoundTrip))} ms, about ${(median(referenceRoundTrip) / 96).toFixed(1)}× the issue's 96 ms, so the ratio is the comparison that holds on this machine.
 Aggregation computes only the ops named by \`aggrFields\` (15 of the 72 here). The rest of the round trip is the
 transport moving ${((MINER_RACKS * replyBytes) / 1024 / 1024).toFixed(1)} MiB of JSON (${MINER_RACKS} racks × ${(replyBytes / 1024).toFixed(0)} KiB, the projection the reference sends them): a
@@ -177,14 +200,17 @@ lies below this machine's transport floor for these bytes. The simulated racks a
 their replies from one core, where real racks send theirs from their own machines at the same time.
 The ork parses each 158 KiB reply in pieces cut at \`},{\` (rpc-transport's json-bytes; since 2026-11-28 found with
 \`Buffer.indexOf\` rather than a byte scan in JavaScript: this round trip went from about 221 to 192 ms in back-to-back
-runs here). Before @ork/rpc-transport raised its UDP receive buffers to 4 MiB, and with the racks in the ork's own
-process, this round trip took about 1.2 s: the kernel dropped datagrams of the burst and streams waited
-for retransmission.`
+runs here). The reference's own sockets keep udx-native's default receive buffer (1 MiB asked): on them the 25 replies
+arriving at once overflow the socket, the kernel drops datagrams and streams wait for retransmission. The
+rebuilt reference on those sockets takes ${format(median(asRunRoundTrip))} ms, against ${format(median(orkBesideAsRun))} ms for the ork in the same rounds
+(${(median(orkBesideAsRun) / median(asRunRoundTrip)).toFixed(2)}×): that is the reference as it runs here. The goal above is still judged against the reference
+given the ork's 4 MiB buffers, because the issue's 96 ms cannot include such stalls.`
 console.log(body)
 recordBenchmark('ork-tail-log', 'pnpm --filter @ork/ork-worker bench:tail-log', body)
 
 await client.close()
 await reference.close()
+await referenceAsRun.close()
 await ork.close()
 await site.close()
 await testnet.destroy()

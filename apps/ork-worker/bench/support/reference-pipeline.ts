@@ -66,14 +66,29 @@ export interface ReferencePipeline {
   close(): Promise<void>
 }
 
-/** Serves `listThings` and `tailLog` the reference's way over `racks` (in the ork's rack order). */
+/**
+ * What udx-native asks the kernel for on each socket when nobody sets a size, as on the
+ * reference's sockets (the kernel reports twice that back).
+ */
+export const UDX_DEFAULT_RECEIVE_BUFFER_BYTES = 1024 * 1024
+
+/**
+ * Serves `listThings` and `tailLog` the reference's way over `racks` (in the ork's rack order).
+ * Its sockets get the ork's UDP receive buffer unless `udpReceiveBufferBytes` says otherwise.
+ */
 export async function startReferencePipeline(options: {
   storeDir: string
   dhtOpts: RpcNodeOptions['dhtOpts']
   racks: RackRecord[]
   aggrStats?: AggrStats
+  udpReceiveBufferBytes?: number
 }): Promise<ReferencePipeline> {
-  const node = new RpcNode({ storeDir: options.storeDir, dhtOpts: options.dhtOpts, logger: silentLogger })
+  const node = new RpcNode({
+    storeDir: options.storeDir,
+    dhtOpts: options.dhtOpts,
+    logger: silentLogger,
+    udpReceiveBufferBytes: options.udpReceiveBufferBytes,
+  })
   await node.ready()
 
   // jRequest: the whole reply through JSON.parse, then the error marker.
