@@ -1,7 +1,7 @@
 import { format } from 'node:util'
 import { OrkError } from '@ork/errors'
 import { type Logger, silentLogger } from '@ork/logger'
-import type Hyperbee from 'hyperbee'
+import type { ActionsBee } from './actions-bee.ts'
 import { ExecutionRun, type Outcome } from './execution-run.ts'
 import { type ActionExecutor, markUnfinishedTargetCalls, workerExecutor } from './executor.ts'
 import { GroupCommit } from './group-commit.ts'
@@ -34,7 +34,7 @@ const CANCEL_BATCH_CONCURRENCY = 25
 /** Options of {@link ActionApprover}. */
 export interface ActionApproverOptions {
   /** The store; may also be given later with `initDb`. Any encodings it has are bypassed (raw bytes are written). */
-  bee?: Hyperbee
+  bee?: ActionsBee
   /** Where approved actions run; may also be given later with `setExecutor` or `initWrk`. */
   executor?: ActionExecutor
   /**
@@ -82,7 +82,7 @@ export class ActionApprover {
   readonly #mutex = new KeyedMutex<number>()
   readonly #inFlight = new Set<Promise<unknown>>()
   readonly #commits = new GroupCommit<WriteOperation>((operations) => this.#applyBatch(operations))
-  #bee: Hyperbee | null = null
+  #bee: ActionsBee | null = null
   #keys: ActionKeys | null = null
   #executor: ActionExecutor | null = null
   #lastId = 0
@@ -108,7 +108,7 @@ export class ActionApprover {
   }
 
   /** Sets the store and opens the approver (reference API). */
-  async initDb(bee: Hyperbee): Promise<void> {
+  async initDb(bee: ActionsBee): Promise<void> {
     if (this.#bee !== bee) {
       if (this.#opening) throw new OrkError('ERR_OPTS_BEE_INSTANCE_INVALID', { reason: 'already opened on a store' })
       this.#setBee(bee)
@@ -331,7 +331,7 @@ export class ActionApprover {
     return true
   }
 
-  #setBee(bee: Hyperbee): void {
+  #setBee(bee: ActionsBee): void {
     const candidate = bee as unknown as Record<string, unknown> | null
     if (
       candidate === null ||

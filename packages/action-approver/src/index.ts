@@ -4,6 +4,7 @@ export {
   type CancelBatchResult,
   DEFAULT_EXECUTION_TIMEOUT_MS,
 } from './action-approver.ts'
+export type { ActionsBee, ActionsBeeEntry, ActionsBeeRange, BinaryEncodings } from './actions-bee.ts'
 export {
   type ActionExecutor,
   type ExecutionContext,

@@ -29,5 +29,7 @@ export {
   type RackRecord,
   RackRegistry,
   type RackRegistryOptions,
+  type RacksBee,
+  type RacksStore,
   validateRackRegistration,
 } from './registry.ts'

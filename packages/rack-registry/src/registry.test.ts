@@ -209,7 +209,8 @@ describe('persistence', () => {
     await closeRegistry()
 
     store = new Corestore(join(directory, 'store'))
-    const bee = openRacksBee(store)
+    // openRacksBee's type shows only what the registry uses; the bee itself is a full Hyperbee.
+    const bee = openRacksBee(store) as unknown as Hyperbee
     await bee.ready()
     const entry = await bee.get('new-rack')
     expect(Buffer.isBuffer(entry?.value)).toBe(true)
@@ -257,7 +258,7 @@ describe('lifecycle', () => {
 })
 
 async function readyBee(corestore: Corestore): Promise<Hyperbee> {
-  const bee = openRacksBee(corestore)
+  const bee = openRacksBee(corestore) as unknown as Hyperbee
   await bee.ready()
   return bee
 }

@@ -1,6 +1,5 @@
 import { OrkError } from '@ork/errors'
 import { type Logger, silentLogger } from '@ork/logger'
-import type Corestore from 'corestore'
 import Hyperbee from 'hyperbee'
 import { matchesTypeFamily, matchesTypePrefix } from './rack-types.ts'
 
@@ -40,16 +39,33 @@ export const RACKS_BEE_NAME = 'racks'
 /** Encodings of the `racks` bee in the reference: utf-8 keys, binary values (Buffers of JSON). */
 export const RACKS_BEE_OPTIONS = Object.freeze({ keyEncoding: 'utf-8' as const })
 
+/**
+ * What the registry uses of a Hyperbee 2 instance. Written out because hyperbee ships no
+ * types, so that this package's types need nothing from it.
+ */
+export interface RacksBee {
+  ready(): Promise<void>
+  close(): Promise<void>
+  put(key: string, value: Buffer): Promise<void>
+  createReadStream(): AsyncIterable<{ key: string | Uint8Array; value: Uint8Array }>
+  batch(): { del(key: string): Promise<void>; flush(): Promise<void>; close(): Promise<void> }
+}
+
+/** What {@link openRacksBee} uses of a Corestore 7 instance (corestore ships no types either). */
+export interface RacksStore {
+  get(options: { name: string }): unknown
+}
+
 /** Opens the `racks` bee on a corestore exactly as the reference does (not ready yet; the caller closes it). */
-export function openRacksBee(store: Corestore): Hyperbee {
-  return new Hyperbee(store.get({ name: RACKS_BEE_NAME }), { ...RACKS_BEE_OPTIONS })
+export function openRacksBee(store: RacksStore): RacksBee {
+  return new Hyperbee(store.get({ name: RACKS_BEE_NAME }), { ...RACKS_BEE_OPTIONS }) as RacksBee
 }
 
 export interface RackRegistryOptions {
   /** A bee the caller owns (opened with {@link RACKS_BEE_OPTIONS}); the registry never closes it. */
-  bee?: Hyperbee
+  bee?: RacksBee
   /** A corestore the caller owns; the registry opens the `racks` bee on it and closes that bee. */
-  store?: Corestore
+  store?: RacksStore
   logger?: Logger
 }
 
@@ -116,7 +132,7 @@ function withoutPublicKey(rack: RackRecord): RackRecord {
  */
 export class RackRegistry {
   readonly #logger: Logger
-  readonly #bee: Hyperbee
+  readonly #bee: RacksBee
   readonly #ownsBee: boolean
   readonly #racks = new Map<string, RackRecord>()
   /** Rack ids in key order; kept sorted so readers never sort. */
