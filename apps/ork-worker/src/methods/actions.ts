@@ -62,10 +62,10 @@ export const pushAction = (context: OrkContext) =>
     name: 'pushAction',
     op: 'w',
     invalidCode: 'ERR_QUERY_INVALID',
-    errors: ['ERR_VOTER_INVALID', 'ERR_REQ_VOTES_POS_INVALID', 'ERR_ORK_ACTION_CALLS_EMPTY'],
+    errors: ['ERR_VOTER_INVALID', 'ERR_REQ_VOTES_POS_INVALID'],
     summary:
       'Asks every rack the caller may write to which devices `action` touches; stores the action for voting. ' +
-      'Reply `{id, data, errors}`, or `{id: null, errors}` when no device is targeted.',
+      'Reply `{id, data, errors}`, or `{id: null, errors}` ending with `ERR_ORK_ACTION_CALLS_EMPTY` when no device is targeted.',
     reply: pushReply,
     request: requestObject(
       {
