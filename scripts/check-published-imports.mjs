@@ -1,10 +1,13 @@
 #!/usr/bin/env node
 /**
- * Checks that a package's published type declarations load in a project that installs only
- * the package: every module its dist/*.d.ts files import must be a Node built-in, or a
- * dependency (or peer dependency) that ships its own types. hyperbee, corestore and other
- * Holepunch modules ship none: this repo types them in types/holepunch.d.ts, which is not
- * published, so a declaration importing them breaks consumers' type checks (TS7016).
+ * Checks that a package as published works in a project that installs only the package, where
+ * the workspace's hoisted modules are not there to hide a missing dependency:
+ * - every module its dist/*.js files import is a Node built-in or a dependency (or peer
+ *   dependency);
+ * - every module its dist/*.d.ts files import is also one that ships its own types. hyperbee,
+ *   corestore and other Holepunch modules ship none: this repo types them in
+ *   types/holepunch.d.ts, which is not published, so a declaration importing them breaks
+ *   consumers' type checks (TS7016).
  *
  * Run in a package directory after its build (each package's `lint` script does).
  */
@@ -17,14 +20,14 @@ const manifest = JSON.parse(readFileSync(join(packageDir, 'package.json'), 'utf8
 const declared = new Set([...Object.keys(manifest.dependencies ?? {}), ...Object.keys(manifest.peerDependencies ?? {})])
 const requireHere = createRequire(join(packageDir, 'package.json'))
 
-/** `from 'x'`, `import 'x'` and `import('x')` in a declaration file. */
-const SPECIFIER = /(?:\bfrom\s*|\bimport\s*\(?\s*)['"]([^'"]+)['"]/g
+/** `from 'x'`, `import 'x'`, `import('x')` and `require('x')` in a built file. */
+const SPECIFIER = /(?:\bfrom\s*|\bimport\s*\(?\s*|\brequire\s*\(\s*)['"]([^'"]+)['"]/g
 
-function declarationFiles(dir) {
+function builtFiles(dir) {
   return readdirSync(dir).flatMap((name) => {
     const path = join(dir, name)
-    if (statSync(path).isDirectory()) return declarationFiles(path)
-    return /\.d\.[cm]?ts$/.test(name) ? [path] : []
+    if (statSync(path).isDirectory()) return builtFiles(path)
+    return /\.(?:d\.)?[cm]?[jt]s$/.test(name) ? [path] : []
   })
 }
 
@@ -46,16 +49,17 @@ function shipsTypes(name) {
 }
 
 const problems = []
-for (const file of declarationFiles(join(packageDir, 'dist'))) {
+for (const file of builtFiles(join(packageDir, 'dist'))) {
+  const declaration = /\.d\.[cm]?ts$/.test(file)
   for (const [, specifier] of readFileSync(file, 'utf8').matchAll(SPECIFIER)) {
     if (specifier.startsWith('.') || specifier.startsWith('node:') || builtinModules.includes(specifier)) continue
     const name = packageNameOf(specifier)
     if (!declared.has(name)) problems.push(`${file}: imports '${specifier}', which is not a dependency`)
-    else if (!shipsTypes(name)) problems.push(`${file}: imports '${specifier}', which ships no types`)
+    else if (declaration && !shipsTypes(name)) problems.push(`${file}: imports '${specifier}', which ships no types`)
   }
 }
 if (problems.length > 0) {
-  console.error(`${manifest.name}: published declarations need modules a consumer cannot type:`)
+  console.error(`${manifest.name}: published files import modules a consumer would not have:`)
   for (const problem of new Set(problems)) console.error(`  ${problem}`)
   process.exit(1)
 }
