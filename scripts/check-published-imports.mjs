@@ -9,6 +9,9 @@
  *   types/holepunch.d.ts, which is not published, so a declaration importing them breaks
  *   consumers' type checks (TS7016).
  *
+ * - every entry point of `exports` loads with `require()`, as CommonJS callers (the MiningOS
+ *   JavaScript services) load it on Node 20.19 or later: a top-level await would break that.
+ *
  * Run in a package directory after its build (each package's `lint` script does).
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs'
@@ -58,8 +61,18 @@ for (const file of builtFiles(join(packageDir, 'dist'))) {
     else if (declaration && !shipsTypes(name)) problems.push(`${file}: imports '${specifier}', which ships no types`)
   }
 }
+// The package's own name resolves through its `exports` (self-reference), as it would for a caller.
+for (const subpath of Object.keys(manifest.exports ?? {})) {
+  if (subpath === './package.json') continue
+  const entry = `${manifest.name}${subpath.slice(1)}`
+  try {
+    requireHere(entry)
+  } catch (error) {
+    problems.push(`require('${entry}') fails: ${error.code ?? ''} ${String(error.message).split('\n')[0]}`)
+  }
+}
 if (problems.length > 0) {
-  console.error(`${manifest.name}: published files import modules a consumer would not have:`)
+  console.error(`${manifest.name}: not usable as published:`)
   for (const problem of new Set(problems)) console.error(`  ${problem}`)
   process.exit(1)
 }
