@@ -435,12 +435,13 @@ export class OrkActions {
       const start = Number.isFinite(prefix) && prefix <= action.id ? prefix : action.id - BATCH_WINDOW_MS
       from = Math.min(from, start)
     }
+    // Streamed: only the listed batches' actions are kept, however much history lies in between.
     const members = new Map<string, FlatAction[]>()
-    for (const action of await this.#readState(type, { gte: Math.max(0, from) }, {})) {
-      const uid = action.batchActionUID
+    for await (const record of this.approver.query(type, { gte: Math.max(0, from) })) {
+      const uid = record.batchActionUID
       if (!uid || !seen.has(uid)) continue
       const list = members.get(uid) ?? []
-      list.push(action)
+      list.push(flattenAction(record, { dropTags: true }))
       members.set(uid, list)
     }
     return kept.map((action) => {
