@@ -364,6 +364,31 @@ describe('batches', () => {
     expect(reversed.done.map((action) => action.id)).toEqual([...ids].reverse().slice(0, 2))
   })
 
+  it('queryActions keeps the last query of a state asked twice (Q23), in the order states were first asked', async () => {
+    type Listed = Record<string, { id: number }[]>
+    const all = (await harness.call('queryActions', { queries: [{ type: 'done' }] })) as Listed
+    const ids = (all.done ?? []).map((action) => action.id)
+    expect(ids.length).toBeGreaterThan(2)
+    const reply = (await harness.call('queryActions', {
+      queries: [
+        { type: 'done', filter: { limit: 2 } },
+        { type: 'voting', filter: { limit: 1 } },
+        ...Array.from({ length: 30 }, () => ({ type: 'done', filter: { limit: 2 } })),
+        { type: 'done', opts: { reverse: 1, limit: 1 } },
+      ],
+    })) as Listed
+    expect(Object.keys(reply)).toEqual(['done', 'voting'])
+    expect(reply.done?.map((action) => action.id)).toEqual([ids.at(-1)])
+  })
+
+  it('getActionsBatch answers an id asked again again, in order', async () => {
+    const all = (await harness.call('queryActions', { queries: [{ type: 'done' }] })) as { done: { id: number }[] }
+    const [first, second] = all.done.map((action) => action.id)
+    const found = (await harness.call('getActionsBatch', { ids: [first, second, first, 'x', first] })) as ActionLookup[]
+    expect(found.map((entry) => entry.action.id)).toEqual([first, second, first, first])
+    expect(found[2]).toEqual(found[0])
+  })
+
   it('checks every element before pushing any', async () => {
     const before = (await harness.call('queryActions', { queries: [{ type: 'voting' }] })) as { voting: unknown[] }
     await expect(

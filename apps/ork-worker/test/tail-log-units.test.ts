@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import Corestore from 'corestore'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { tailLogMultiRequests } from '../src/methods/tail-log.ts'
 import { customRangeAggr } from '../src/tail-log/custom-range.ts'
 import { TailLogHistoryStore } from '../src/tail-log/history-store.ts'
 import { DAY_MS, daysTo24HrIntervals, isCurrentDay, isoDate, resolveHistoryZone } from '../src/tail-log/zones.ts'
@@ -262,5 +263,26 @@ describe('the reference-layout index keys', () => {
       await corestore.close()
       rmSync(directory, { recursive: true, force: true })
     }
+  })
+})
+
+describe('tailLogMulti requests', () => {
+  it('merge each key with the shared params (which win, Q3) and share them instead of copying them per key', () => {
+    const shared = { type: 'miner', limit: 3, extra: { rows: Array.from({ length: 1000 }, (_, index) => index) } }
+    const requests = tailLogMultiRequests(
+      [
+        { type: 'container', key: 'stat-5m', limit: 9 },
+        { type: 'powermeter', key: 'stat-3h' },
+      ],
+      shared,
+    )
+    expect(requests.map(({ type, key, limit }) => ({ type, key, limit }))).toEqual([
+      { type: 'miner', key: 'stat-5m', limit: 3 },
+      { type: 'miner', key: 'stat-3h', limit: 3 },
+    ])
+    // One large parameter and many keys: a copy per key took gigabytes for a request of a few MB.
+    const [first, second] = requests as Record<string, unknown>[]
+    expect(first?.extra).toBe(shared.extra)
+    expect(second?.extra).toBe(shared.extra)
   })
 })

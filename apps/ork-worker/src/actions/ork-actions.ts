@@ -334,7 +334,19 @@ export class OrkActions {
   async getActionsBatch(request: { ids: unknown[] }): Promise<{ type: ActionState; action: FlatAction }[]> {
     await this.ready()
     const limit = pLimit(LOOKUP_CONCURRENCY)
-    const found = await Promise.all(request.ids.map((id) => limit(() => this.#lookup(id))))
+    // An id asked again gets the same answer object: read once, held once.
+    const lookups = new Map<string, Promise<{ type: ActionState; action: FlatAction } | null>>()
+    const lookup = (id: unknown) => {
+      const key = typeof id === 'number' || typeof id === 'string' ? `${typeof id}:${id}` : null
+      if (key === null) return limit(() => this.#lookup(id))
+      let pending = lookups.get(key)
+      if (!pending) {
+        pending = limit(() => this.#lookup(id))
+        lookups.set(key, pending)
+      }
+      return pending
+    }
+    const found = await Promise.all(request.ids.map(lookup))
     return found.filter((entry): entry is { type: ActionState; action: FlatAction } => entry !== null)
   }
 
@@ -370,11 +382,20 @@ export class OrkActions {
     }
     await this.ready()
     const limit = pLimit(LOOKUP_CONCURRENCY)
-    const answers = await Promise.all(request.queries.map((query) => limit(() => this.#queryOne(query, request))))
+    // Each query still runs (its errors are the reply's, as in the reference), but only the
+    // latest answer per state is kept: a request repeating one state many times used to hold
+    // an answer per repetition.
+    const latest = new Map<string, { index: number; answer: unknown[] }>()
+    await Promise.all(
+      request.queries.map((query, index) =>
+        limit(async () => {
+          const answer = await this.#queryOne(query, request)
+          if (index > (latest.get(query.type)?.index ?? -1)) latest.set(query.type, { index, answer })
+        }),
+      ),
+    )
     const reply: Record<string, unknown[]> = {}
-    request.queries.forEach((query, index) => {
-      reply[query.type] = answers[index] as unknown[]
-    })
+    for (const query of request.queries) reply[query.type] = (latest.get(query.type) as { answer: unknown[] }).answer
     return reply
   }
 

@@ -62,6 +62,20 @@ function parseTailLogRequest(request: Record<string, unknown>): TailLogRequest {
   throw new OrkError(/^ERR_[A-Z0-9_]+$/.test(message) ? message : 'ERR_TYPE_INVALID', { issues: parsed.error.issues })
 }
 
+/**
+ * The requests of a tailLogMulti, each validated like a tailLog request before any rack is asked.
+ * COPY Q3: the shared params win over each key's, even `type`. FIX Q3: no tailLog writes into its
+ * request (the reference's did, so each key saw the previous one's changes), so every key can
+ * share the one set of shared params: copying them per key let a small request with many keys
+ * and one large parameter take gigabytes.
+ */
+export function tailLogMultiRequests(
+  keys: readonly Record<string, unknown>[],
+  shared: Record<string, unknown>,
+): TailLogRequest[] {
+  return keys.map((key) => parseTailLogRequest({ ...key, ...shared }))
+}
+
 /** tailLog (r): the racks' tail logs of `key`/`tag`, aggregated per `ts` or per `aggrTimes` range (4.7). */
 export const tailLog = (context: OrkContext) => {
   const dependencies = tailLogDependencies(context)
@@ -98,9 +112,7 @@ export const tailLogMulti = (context: OrkContext) => {
     ),
     handle: async (request) => {
       const { keys, ...shared } = request
-      // COPY Q3: shared params win, even `type`; FIX Q3: each key gets its own copy of them.
-      // Every merged request is checked before any rack is asked.
-      const requests = keys.map((key) => parseTailLogRequest({ ...key, ...structuredClone(shared) }))
+      const requests = tailLogMultiRequests(keys, shared)
       const limit = pLimit(TAIL_LOG_MULTI_CONCURRENCY)
       return Promise.all(requests.map((merged) => limit(async () => (await runTailLog(dependencies, merged)).rows)))
     },

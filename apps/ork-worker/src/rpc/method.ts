@@ -80,6 +80,8 @@ const isPlainObject = (value: unknown): value is Record<string, unknown> =>
  * them, as the reference forwards them. Keys the schema added (defaults) come last.
  */
 export function inPayloadOrder(parsed: unknown, payload: unknown): unknown {
+  // A value the schema passed through untouched is already in payload order: not copied.
+  if (parsed === payload) return parsed
   if (Array.isArray(parsed) && Array.isArray(payload)) {
     return parsed.map((item, index) => inPayloadOrder(item, payload[index]))
   }
