@@ -13,6 +13,16 @@ describe('assertSafeQuery', () => {
     expect(() => assertSafeQuery({ $and: [{ a: 1 }, { nested: { [operator]: {} } }] })).toThrow('ERR_QUERY_INVALID')
   })
 
+  it('refuses regexes that backtrack catastrophically, in queries and in expressions', () => {
+    expect(() => assertSafeQuery({ code: { $regex: '^AM-S19', $options: 'i' } })).not.toThrow()
+    expect(() => assertSafeQuery({ votesPos: { $regex: '^(.*?){12}!$' } })).toThrow('ERR_QUERY_INVALID')
+    expect(() => assertSafeQuery({ $or: [{ a: { $not: { $regex: '(a+)+$' } } }] })).toThrow('ERR_QUERY_INVALID')
+    expect(() => assertSafeQuery({ f: { $elemMatch: { name: { $regex: '(x?){20}' } } } })).toThrow('ERR_QUERY_INVALID')
+    expect(() => assertSafeQuery({ $expr: { $regexMatch: { input: '$code', regex: '(a+)+' } } })).toThrow(
+      'ERR_QUERY_INVALID',
+    )
+  })
+
   it('refuses absurd nesting instead of overflowing the stack', () => {
     let deep: Record<string, unknown> = {}
     for (let level = 0; level < MAX_QUERY_DEPTH + 5; level++) deep = { a: deep }
