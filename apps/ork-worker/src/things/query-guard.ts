@@ -31,8 +31,7 @@ export function assertSafeQuery(value: unknown, depth = 0): void {
 }
 
 function assertSafeRegex(operator: string, operand: unknown): void {
-  const pattern =
-    operator === '$regex' ? operand : (operand as { regex?: unknown } | null | undefined)?.regex
+  const pattern = operator === '$regex' ? operand : (operand as { regex?: unknown } | null | undefined)?.regex
   if (typeof pattern !== 'string') return
   const problem = regexProblem(pattern)
   if (problem) throw new OrkError('ERR_QUERY_INVALID', { operator, reason: problem })
