@@ -162,9 +162,27 @@ const arrConcat: OpCalc = (op, current, entry, _ext, read) => {
   return accumulator
 }
 
-/** `arr_concat` of one value: anything but `null`/`undefined` is concatenated (arrays spread). */
+/**
+ * Arrays that arr_concat built itself. Only these grow in place: an accumulator may start from
+ * a caller's array (array_obj_calc seeds it with the entry's own value), which `concat` never
+ * changes. A new array per value, as `res.concat(val)` makes, took quadratic time: 80,000
+ * values in one group blocked the thread for 28 s.
+ */
+const builtArrays = new WeakSet<unknown[]>()
+
+/** `arr_concat` of one value: anything but `null`/`undefined` is concatenated (arrays spread one level). */
 export const arrConcatFold: ValueFold = (accumulator, value) => {
-  if (value !== null && value !== undefined) accumulator.res = accumulator.res.concat(value)
+  if (value === null || value === undefined) return
+  const result = accumulator.res
+  if (!builtArrays.has(result)) {
+    const concatenated = result.concat(value)
+    if (Array.isArray(concatenated)) builtArrays.add(concatenated)
+    accumulator.res = concatenated
+  } else if (Array.isArray(value)) {
+    for (const item of value) result.push(item)
+  } else {
+    result.push(value)
+  }
 }
 
 const nestedObjConcat: OpCalc = (op, current, entry, _ext, read) => {

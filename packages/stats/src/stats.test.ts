@@ -455,6 +455,33 @@ describe('laws (property-based)', () => {
     )
   })
 
+  it('arr_concat equals res = res.concat(val) value after value, and never changes a caller array', () => {
+    const values = fc.oneof(
+      fc.constant(null),
+      fc.integer(),
+      fc.string(),
+      fc.array(fc.oneof(fc.integer(), fc.array(fc.integer()))),
+    )
+    fc.assert(
+      fc.property(fc.array(values, { minLength: 1, maxLength: 40 }), (list) => {
+        const entries = list.map((v) => ({ v }))
+        const before = structuredClone(entries)
+        let expected: unknown[] = []
+        for (const value of list) if (value !== null) expected = expected.concat(value)
+        expect(aggregate({ r: { op: 'arr_concat', src: 'v' } }, entries).r).toEqual(expected)
+        expect(entries).toEqual(before)
+      }),
+    )
+    // array_obj_calc seeds the accumulator with the first object's own array; later values must not grow it.
+    const first = { list: [1] }
+    const items = [first, { list: [2] }, { list: 3 }, { list: [4, 5] }]
+    const objOps = [{ src: 'list', op: 'arr_concat' }]
+    expect(aggregate({ x: { op: 'array_obj_calc', src: 'items', objOps } }, [{ items }])).toEqual({
+      x: { list: [1, 2, 3, 4, 5] },
+    })
+    expect(first.list).toEqual([1])
+  })
+
   it('sum over integers is the sum of the parts, in any split', () => {
     fc.assert(
       fc.property(fc.array(fc.integer({ min: -1e6, max: 1e6 }), { maxLength: 50 }), fc.nat(50), (values, cut) => {
