@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildApiDocument } from '../src/api/api-document.ts'
 import { loadWorkerConfig } from '../src/config/load-config.ts'
+import { MAX_SORT_KEYS } from '../src/methods/things.ts'
 import { CORE_JSON_METHODS } from './support/core-methods.ts'
 import { type Harness, startHarness } from './support/harness.ts'
 
@@ -171,6 +172,11 @@ describe('success paths and failure policies, method by method', () => {
   it('listThings refuses each wrong field with its own code, and code-running operators anywhere', async () => {
     await expect(harness.call('listThings', { fields: 'id' })).rejects.toEqual(remoteError('ERR_FIELDS_INVALID'))
     await expect(harness.call('listThings', { sort: 5 })).rejects.toEqual(remoteError('ERR_SORT_INVALID'))
+    const sortOn = (count: number) => Object.fromEntries(Array.from({ length: count }, (_, index) => [`k${index}`, 1]))
+    await expect(harness.call('listThings', { sort: sortOn(MAX_SORT_KEYS + 1) })).rejects.toEqual(
+      remoteError('ERR_SORT_INVALID'),
+    )
+    await expect(harness.call('listThings', { sort: sortOn(MAX_SORT_KEYS) })).resolves.toBeInstanceOf(Array)
     await expect(harness.call('listThings', { offset: -1 })).rejects.toEqual(remoteError('ERR_OFFSET_INVALID'))
     const code = { body: 'function () { return true }', args: [], lang: 'js' }
     await expect(harness.call('listThings', { query: { $expr: { $function: code } } })).rejects.toEqual(

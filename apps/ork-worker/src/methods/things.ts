@@ -9,11 +9,21 @@ import { count, flag, jsonObject, requestObject, requiredString } from '../rpc/s
 import { assertSafeQuery } from '../things/query-guard.ts'
 import { sortThingsInPlace } from '../things/sort-things.ts'
 
+/**
+ * Most keys a `sort` may have. The ork ranks every thing at every key of a sort before ordering
+ * them (sort-things.ts), so a sort of 100,000 keys over 1,000 things took 17 s and 2 GB; no
+ * real listing sorts on more than a few fields.
+ */
+export const MAX_SORT_KEYS = 32
+
 /** The fields of a things query the ork forwards to racks (racks apply them, Q10). */
 const thingsQueryShape = {
   query: jsonObject('ERR_QUERY_INVALID').nullish(),
   fields: jsonObject('ERR_FIELDS_INVALID').nullish(),
-  sort: jsonObject('ERR_SORT_INVALID').nullish(),
+  sort: jsonObject('ERR_SORT_INVALID')
+    .refine((sort) => Object.keys(sort).length <= MAX_SORT_KEYS, { error: 'ERR_SORT_INVALID' })
+    .nullish()
+    .describe(`{field: order}, at most ${MAX_SORT_KEYS} fields`),
   offset: count('ERR_OFFSET_INVALID').nullish(),
   limit: count('ERR_LIMIT_INVALID').nullish(),
 }
