@@ -1,5 +1,6 @@
 import type { ExecutedCall } from '@ork/rack-simulator'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { MAX_REQUEST_IDS, MAX_REQUEST_KEYS } from '../src/rpc/schema-helpers.ts'
 import { type ActionLookup, fastActionsConfig, remoteError, waitFor } from './support/actions-helpers.ts'
 import { type Harness, startHarness } from './support/harness.ts'
 
@@ -409,6 +410,28 @@ describe('batches', () => {
 describe('bad payloads', () => {
   const cases: [string, unknown, string][] = [
     ['pushAction', {}, 'ERR_QUERY_INVALID'],
+    [
+      'queryActions',
+      { queries: Array.from({ length: MAX_REQUEST_KEYS + 1 }, () => ({ type: 'done' })) },
+      'ERR_QUERIES_INVALID',
+    ],
+    ['getActionsBatch', { ids: Array.from({ length: MAX_REQUEST_IDS + 1 }, (_, index) => index) }, 'ERR_IDS_INVALID'],
+    [
+      'cancelActionsBatch',
+      { ids: Array.from({ length: MAX_REQUEST_IDS + 1 }, (_, index) => index) },
+      'ERR_IDS_INVALID',
+    ],
+    [
+      'pushActionsBatch',
+      {
+        batchActionsPayload: Array.from({ length: MAX_REQUEST_IDS + 1 }, () => ({
+          query: {},
+          action: 'reboot',
+          params: [],
+        })),
+      },
+      'ERR_PAYLOAD_INVALID',
+    ],
     ['pushAction', { query: [] }, 'ERR_QUERY_INVALID'],
     ['pushAction', { query: { $invalid: 1 }, action: 'x', params: [] }, 'ERR_QUERY_INVALID'],
     ['pushAction', { query: { $where: 'true' }, action: 'x', params: [] }, 'ERR_QUERY_INVALID'],

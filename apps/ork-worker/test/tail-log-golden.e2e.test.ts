@@ -2,6 +2,7 @@ import { rmSync } from 'node:fs'
 import type { RpcNode } from '@ork/rpc-transport'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { loadWorkerConfig, type WorkerConfig } from '../src/config/load-config.ts'
+import { MAX_REQUEST_KEYS } from '../src/rpc/schema-helpers.ts'
 import { createServiceRoot, type Harness, startHarness } from './support/harness.ts'
 
 /**
@@ -360,6 +361,11 @@ describe('errors', () => {
       remoteError('ERR_FIELDS_INVALID'),
     )
     await expect(harness.call('tailLogMulti', { keys: 'invalid' })).rejects.toEqual(remoteError('ERR_KEYS_INVALID'))
+    const tooMany = Array.from({ length: MAX_REQUEST_KEYS + 1 }, () => ({ type: 'miner' }))
+    await expect(harness.call('tailLogMulti', { keys: tooMany })).rejects.toEqual(remoteError('ERR_KEYS_INVALID'))
+    await expect(harness.call('tailLogCustomRangeAggr', { keys: tooMany })).rejects.toEqual(
+      remoteError('ERR_KEYS_INVALID'),
+    )
     await expect(harness.call('tailLogMulti', { keys: [{ key: 'test' }] })).rejects.toEqual(
       remoteError('ERR_TYPE_INVALID'),
     )

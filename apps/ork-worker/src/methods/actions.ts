@@ -4,7 +4,14 @@ import { validateWriteQuery } from '../actions/action-caller.ts'
 import type { OrkContext } from '../context.ts'
 import { defineMethod } from '../rpc/method.ts'
 import { anyObject } from '../rpc/reply-schemas.ts'
-import { count, jsonObject, requestObject, requiredString } from '../rpc/schema-helpers.ts'
+import {
+  count,
+  jsonObject,
+  MAX_REQUEST_IDS,
+  MAX_REQUEST_KEYS,
+  requestObject,
+  requiredString,
+} from '../rpc/schema-helpers.ts'
 
 /**
  * The action methods (ork-behaviour.md 4.11, 4.12, 4.15-4.19) and the audit log reader.
@@ -33,7 +40,7 @@ const permissions = z
 const voter = z.unknown().optional().describe('non-blank string or integer ≥ 1 (else ERR_VOTER_INVALID)')
 const batchUid = z.union([z.string(), z.number()], { error: 'ERR_BATCH_ACTION_UID_INVALID' }).nullish()
 const actionId = z.union([z.number(), z.string()], { error: 'ERR_ACTION_ID_NOT_FOUND' })
-const ids = z.array(z.unknown(), { error: 'ERR_IDS_INVALID' })
+const ids = z.array(z.unknown(), { error: 'ERR_IDS_INVALID' }).max(MAX_REQUEST_IDS, { error: 'ERR_IDS_INVALID' })
 
 const actionRecord = z.looseObject({
   id: z.number(),
@@ -97,9 +104,9 @@ export const pushActionsBatch = (context: OrkContext) =>
     reply: z.array(pushReply),
     request: requestObject(
       {
-        batchActionsPayload: z.array(requestObject({ ...writeShape, rackType }, 'ERR_PAYLOAD_INVALID'), {
-          error: 'ERR_PAYLOAD_INVALID',
-        }),
+        batchActionsPayload: z
+          .array(requestObject({ ...writeShape, rackType }, 'ERR_PAYLOAD_INVALID'), { error: 'ERR_PAYLOAD_INVALID' })
+          .max(MAX_REQUEST_IDS, { error: 'ERR_PAYLOAD_INVALID' }),
         voter,
         authPerms: permissions,
         batchActionUID: batchUid,
@@ -161,19 +168,21 @@ export const queryActions = (context: OrkContext) =>
     reply: z.record(z.string(), z.array(anyObject)),
     request: requestObject(
       {
-        queries: z.array(
-          requestObject(
-            {
-              type: requiredString('ERR_QUERIES_TYPE_INVALID'),
-              filter: jsonObject('ERR_QUERIES_INVALID').nullish(),
-              opts: jsonObject('ERR_QUERIES_INVALID').nullish(),
-              query: jsonObject('ERR_QUERY_INVALID').nullish(),
-              fields: jsonObject('ERR_FIELDS_INVALID').nullish(),
-            },
-            'ERR_QUERIES_TYPE_INVALID',
-          ),
-          { error: 'ERR_QUERIES_INVALID' },
-        ),
+        queries: z
+          .array(
+            requestObject(
+              {
+                type: requiredString('ERR_QUERIES_TYPE_INVALID'),
+                filter: jsonObject('ERR_QUERIES_INVALID').nullish(),
+                opts: jsonObject('ERR_QUERIES_INVALID').nullish(),
+                query: jsonObject('ERR_QUERY_INVALID').nullish(),
+                fields: jsonObject('ERR_FIELDS_INVALID').nullish(),
+              },
+              'ERR_QUERIES_TYPE_INVALID',
+            ),
+            { error: 'ERR_QUERIES_INVALID' },
+          )
+          .max(MAX_REQUEST_KEYS, { error: 'ERR_QUERIES_INVALID' }),
         suffix: z.union([z.string(), z.number()], { error: 'ERR_SUFFIX_INVALID' }).nullish(),
         groupBatch: z.unknown().optional(),
       },

@@ -4,7 +4,7 @@ import pLimit from 'p-limit'
 import { z } from 'zod'
 import type { OrkContext } from '../context.ts'
 import { defineMethod, inPayloadOrder } from '../rpc/method.ts'
-import { jsonObject, requestObject, requiredString } from '../rpc/schema-helpers.ts'
+import { jsonObject, MAX_REQUEST_KEYS, requestObject, requiredString } from '../rpc/schema-helpers.ts'
 import { customRangeAggr } from '../tail-log/custom-range.ts'
 import { runTailLog, runWrkExtData, type TailLogDependencies } from '../tail-log/run-tail-log.ts'
 
@@ -104,9 +104,11 @@ export const tailLogMulti = (context: OrkContext) => {
     reply: z.array(z.array(tailLogRow)),
     request: requestObject(
       {
-        keys: z.array(z.looseObject({ type: requiredString('ERR_TYPE_INVALID') }, { error: 'ERR_TYPE_INVALID' }), {
-          error: 'ERR_KEYS_INVALID',
-        }),
+        keys: z
+          .array(z.looseObject({ type: requiredString('ERR_TYPE_INVALID') }, { error: 'ERR_TYPE_INVALID' }), {
+            error: 'ERR_KEYS_INVALID',
+          })
+          .max(MAX_REQUEST_KEYS, { error: 'ERR_KEYS_INVALID' }),
       },
       'ERR_KEYS_INVALID',
     ),
@@ -143,11 +145,14 @@ export const tailLogCustomRangeAggr = (context: OrkContext) =>
     summary:
       'Daily history of each `keys[i]` (type, startDate, endDate, zone) over the range, per day or per month; errors per key.',
     reply: z.array(z.looseObject({ type: z.unknown().optional(), data: z.unknown(), error: z.string().nullable() })),
-    request: requestObject({ keys: z.unknown() }, 'ERR_KEYS_INVALID'),
+    request: requestObject(
+      { keys: z.unknown().describe(`array of at most ${MAX_REQUEST_KEYS} keys; each key's error is in its own entry`) },
+      'ERR_KEYS_INVALID',
+    ),
     handle: async (request) => {
       const { aggrData, aggrStats } = context.config
       if (!aggrData || !aggrStats) throw new OrkError('ERR_NOT_CONFIGURED')
-      if (!Array.isArray(request.keys)) throw new OrkError('ERR_KEYS_INVALID')
+      if (!Array.isArray(request.keys) || request.keys.length > MAX_REQUEST_KEYS) throw new OrkError('ERR_KEYS_INVALID')
       return customRangeAggr(
         {
           store: context.tailLogHistory,
