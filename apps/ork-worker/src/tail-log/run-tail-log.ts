@@ -98,6 +98,9 @@ function canSkip(op: unknown): boolean {
  * ops), when `aggrFields` is empty, holds exclusions (mingo refuses those after aggregating,
  * Q44), or computes fields from ops (`{total: '$hashrate_sum'}`).
  */
+/** Most `aggrFields` entries a tailLog's ops are pruned for (and cached). */
+const MAX_PRUNED_PROJECTION_FIELDS = 256
+
 function specsFor(
   aggrStats: AggrStatsConfig | undefined,
   aggrCrossthg: Record<string, CrossThingConfig> | undefined,
@@ -107,7 +110,10 @@ function specsFor(
   if (!aggrStats || !request.type || typeof request.type !== 'string') return aggrStats
   if (!projection || typeof projection !== 'object') return aggrStats
   const paths = Object.keys(projection)
-  if (paths.length === 0 || paths.some((path) => projection[path] !== 1 && projection[path] !== true)) return aggrStats
+  // A projection of more fields than a spec has ops is not a dashboard's: not worth a cache entry
+  // (the key is the field list, so an entry could hold megabytes) or the op-by-field matching.
+  if (paths.length === 0 || paths.length > MAX_PRUNED_PROJECTION_FIELDS) return aggrStats
+  if (paths.some((path) => projection[path] !== 1 && projection[path] !== true)) return aggrStats
   if (request.applyAggrCrossthg && aggrCrossthg && Object.hasOwn(aggrCrossthg, request.type)) return aggrStats
   const baseType = request.type.split('-')[0] as string
   const spec = Object.hasOwn(aggrStats, baseType) ? aggrStats[baseType] : undefined
