@@ -361,6 +361,17 @@ describe('errors', () => {
       remoteError('ERR_FIELDS_INVALID'),
     )
     await expect(harness.call('tailLogMulti', { keys: 'invalid' })).rejects.toEqual(remoteError('ERR_KEYS_INVALID'))
+    // Projections and queries are checked like every forwarded query.
+    const slowRegex = { name: { $elemMatch: { a: { $regex: '(a+)+$' } } } }
+    await expect(harness.call('tailLog', { type: 'miner', aggrFields: slowRegex })).rejects.toEqual(
+      remoteError('ERR_QUERY_INVALID'),
+    )
+    await expect(harness.call('tailLogMulti', { keys: [{ type: 'miner', fields: slowRegex }] })).rejects.toEqual(
+      remoteError('ERR_QUERY_INVALID'),
+    )
+    await expect(harness.call('getWrkExtData', { type: 'miner', query: { $where: 'true' } })).rejects.toEqual(
+      remoteError('ERR_QUERY_INVALID'),
+    )
     const tooMany = Array.from({ length: MAX_REQUEST_KEYS + 1 }, () => ({ type: 'miner' }))
     await expect(harness.call('tailLogMulti', { keys: tooMany })).rejects.toEqual(remoteError('ERR_KEYS_INVALID'))
     await expect(harness.call('tailLogCustomRangeAggr', { keys: tooMany })).rejects.toEqual(

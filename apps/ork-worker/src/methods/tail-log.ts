@@ -7,6 +7,7 @@ import { defineMethod, inPayloadOrder } from '../rpc/method.ts'
 import { jsonObject, MAX_REQUEST_KEYS, requestObject, requiredString } from '../rpc/schema-helpers.ts'
 import { customRangeAggr } from '../tail-log/custom-range.ts'
 import { runTailLog, runWrkExtData, type TailLogDependencies } from '../tail-log/run-tail-log.ts'
+import { assertSafeQuery } from '../things/query-guard.ts'
 
 /** Keys of a tailLogMulti handled at a time (the reference's). */
 const TAIL_LOG_MULTI_CONCURRENCY = 5
@@ -40,7 +41,12 @@ const tailLogShape = {
   aggrTimes: z.array(aggrTimeRange, { error: 'ERR_AGGR_TIMES_INVALID' }).nullish(),
 }
 
-const TAIL_LOG_ERRORS = ['ERR_NOT_CONFIGURED', 'ERR_TYPE_INVALID', 'ERR_TYPE_AGGR_INVALID'] as const
+const TAIL_LOG_ERRORS = [
+  'ERR_NOT_CONFIGURED',
+  'ERR_TYPE_INVALID',
+  'ERR_TYPE_AGGR_INVALID',
+  'ERR_QUERY_INVALID',
+] as const
 
 const tailLogRow = z.looseObject({
   ts: z.unknown().optional(),
@@ -54,10 +60,22 @@ const asTailLogRequest = (request: Record<string, unknown>) => request as TailLo
 
 const tailLogRequestSchema = requestObject(tailLogShape, 'ERR_TYPE_INVALID')
 
+/**
+ * The projections of a tailLog go to the racks' mingo and `aggrFields` also runs in the ork:
+ * checked like every forwarded query (code operators, backtracking regexes).
+ */
+function checkTailLogProjections(request: TailLogRequest): TailLogRequest {
+  assertSafeQuery(request.fields)
+  assertSafeQuery(request.aggrFields)
+  return request
+}
+
 /** Validates one merged tailLogMulti request like a tailLog request. */
 function parseTailLogRequest(request: Record<string, unknown>): TailLogRequest {
   const parsed = tailLogRequestSchema.safeParse(request)
-  if (parsed.success) return asTailLogRequest(inPayloadOrder(parsed.data, request) as Record<string, unknown>)
+  if (parsed.success) {
+    return checkTailLogProjections(asTailLogRequest(inPayloadOrder(parsed.data, request) as Record<string, unknown>))
+  }
   const message = parsed.error.issues[0]?.message ?? ''
   throw new OrkError(/^ERR_[A-Z0-9_]+$/.test(message) ? message : 'ERR_TYPE_INVALID', { issues: parsed.error.issues })
 }
@@ -88,7 +106,8 @@ export const tailLog = (context: OrkContext) => {
       'Tail logs of the type family `type` aggregated with aggr.stats.json: one row per `ts`, or per `aggrTimes` range.',
     reply: z.array(tailLogRow),
     request: tailLogRequestSchema,
-    handle: async (request) => (await runTailLog(dependencies, asTailLogRequest(request))).rows,
+    handle: async (request) =>
+      (await runTailLog(dependencies, checkTailLogProjections(asTailLogRequest(request)))).rows,
   })
 }
 
@@ -128,10 +147,14 @@ export const getWrkExtData = (context: OrkContext) => {
     name: 'getWrkExtData',
     op: 'r',
     invalidCode: 'ERR_TYPE_INVALID',
+    errors: ['ERR_QUERY_INVALID'],
     summary:
       'getWrkExtData of every rack of the type family `type`: rows per `ts` (a string) aggregated with the base type ops, or the raw replies.',
     request: requestObject({ type: requiredString('ERR_TYPE_INVALID') }, 'ERR_TYPE_INVALID'),
-    handle: (request) => runWrkExtData(dependencies, request),
+    handle: (request) => {
+      assertSafeQuery(request.query)
+      return runWrkExtData(dependencies, request)
+    },
   })
 }
 
