@@ -14,8 +14,11 @@ export function regexProblem(pattern: string): string | null {
   return repeatsQuantifiedGroup(pattern) ? 'regex repeats a group that contains a quantifier' : null
 }
 
-/** Longest `$regex` pattern accepted. */
-export const MAX_REGEX_LENGTH = 1024
+/**
+ * Longest `$regex` pattern accepted: room for an alternation of a few thousand device codes
+ * (`^(AM-0001|AM-0002|…)$`), which is linear however long.
+ */
+export const MAX_REGEX_LENGTH = 16_384
 
 /** `*`, `+`, `?`, `{n}`, `{n,}` or `{n,m}` at `at`: its length and whether it allows more than one repetition. */
 function quantifierAt(pattern: string, at: number): { length: number; repeats: boolean } | null {
