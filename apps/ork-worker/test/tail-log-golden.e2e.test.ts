@@ -2,6 +2,7 @@ import { rmSync } from 'node:fs'
 import type { RpcNode } from '@ork/rpc-transport'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { loadWorkerConfig, type WorkerConfig } from '../src/config/load-config.ts'
+import { MAX_AGGR_TIMES } from '../src/methods/tail-log.ts'
 import { MAX_REQUEST_KEYS } from '../src/rpc/schema-helpers.ts'
 import { createServiceRoot, type Harness, startHarness } from './support/harness.ts'
 
@@ -372,6 +373,15 @@ describe('errors', () => {
     await expect(harness.call('getWrkExtData', { type: 'miner', query: { $where: 'true' } })).rejects.toEqual(
       remoteError('ERR_QUERY_INVALID'),
     )
+    // aggrTimes: bounded in number.
+    const ranges = (count: number) => Array.from({ length: count }, (_, index) => ({ start: 0, end: 9e15 + index }))
+    const minerKey = { type: 'miner', key: 'stat-5m', tag: 't-miner' }
+    await expect(harness.call('tailLog', { ...minerKey, aggrTimes: ranges(MAX_AGGR_TIMES + 1) })).rejects.toEqual(
+      remoteError('ERR_AGGR_TIMES_INVALID'),
+    )
+    // Overlapping ranges copy items (the copy budget is @ork/stats'); every range counts them all here.
+    const rows = (await harness.call('tailLog', { ...minerKey, aggrTimes: ranges(3) })) as { aggrCount: number }[]
+    expect(new Set(rows.map((row) => row.aggrCount)).size).toBe(1)
     const tooMany = Array.from({ length: MAX_REQUEST_KEYS + 1 }, () => ({ type: 'miner' }))
     await expect(harness.call('tailLogMulti', { keys: tooMany })).rejects.toEqual(remoteError('ERR_KEYS_INVALID'))
     await expect(harness.call('tailLogCustomRangeAggr', { keys: tooMany })).rejects.toEqual(

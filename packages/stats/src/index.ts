@@ -18,6 +18,7 @@ export {
   aggregateTailLogItems,
   collectRackItems,
   groupTailLogItems,
+  MAX_AGGR_TIMES_COPIES,
   type PreparedTailLogRequest,
   type Projection,
   prepareTailLogRequest,

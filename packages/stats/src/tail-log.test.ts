@@ -9,6 +9,7 @@ import {
   crossThingQuery,
   getNestedProperty,
   groupTailLogItems,
+  MAX_AGGR_TIMES_COPIES,
   prepareTailLogRequest,
   projectRows,
   resolveTailLogSpec,
@@ -60,11 +61,28 @@ describe('tail-log core: worked example of ork-behaviour.md 4.7', () => {
       ],
     )
     expect(groups.map((group) => group.key)).toEqual(['0-10', '5-5'])
-    expect(groups[0]?.items[0]).toEqual(item)
-    expect(groups[0]?.items[0]).not.toBe(item)
-    expect(groups[0]?.items[0]).not.toBe(groups[1]?.items[0])
-    const single = groupTailLogItems([item], [{ start: 0, end: 10 }])
-    expect(single[0]?.items[0]).toBe(item)
+    expect(groups[0]?.items[0]).toBe(item)
+    expect(groups[1]?.items[0]).toEqual(item)
+    expect(groups[1]?.items[0]).not.toBe(item)
+    expect(groups[1]?.items[0] as { alerts: unknown[] }).not.toBe(item.alerts)
+    // Ranges that do not overlap copy nothing.
+    const apart = groupTailLogItems(
+      [item, { ts: 20 }],
+      [
+        { start: 0, end: 10 },
+        { start: 11, end: 30 },
+      ],
+    )
+    expect(apart[0]?.items[0]).toBe(item)
+  })
+
+  it('refuses ranges that overlap so much that the copies would flood memory', () => {
+    const items = Array.from({ length: 1000 }, (_, ts) => ({ ts }))
+    const ranges = (count: number) => Array.from({ length: count }, (_, index) => ({ start: 0, end: 1e6 + index }))
+    const perItem = Math.floor(MAX_AGGR_TIMES_COPIES / items.length)
+    // Each item's first range takes the item itself; the others take copies.
+    expect(groupTailLogItems(items, ranges(perItem + 1))).toHaveLength(perItem + 1)
+    expect(() => groupTailLogItems(items, ranges(perItem + 2))).toThrow('ERR_AGGR_TIMES_INVALID')
   })
 
   it('orders groups like the keys of a plain object (COPY Q55) and sorts rows by ts', () => {

@@ -117,10 +117,17 @@ export interface TailLogGroup {
   items: unknown[]
 }
 
+/** Most deep copies of items that overlapping `aggrTimes` ranges may need (see {@link groupTailLogItems}). */
+export const MAX_AGGR_TIMES_COPIES = 200_000
+
 /**
  * Step C of tailLog: groups items by `ts`, or by the `aggrTimes` ranges containing their
  * `ts` (both ends inclusive; an item in several ranges is in each, items in none are
- * dropped; with more than one range every group gets its own deep copy of the item).
+ * dropped). Groups never share an object, as ops may change the items they read: the first
+ * range of an item gets the item, every further range a deep copy of it (made before any
+ * group is aggregated). Overlapping ranges that would need more than
+ * {@link MAX_AGGR_TIMES_COPIES} copies are `ERR_AGGR_TIMES_INVALID`: each copy costs memory and
+ * time on the thread that serves every request.
  *
  * Group order is the reference's: the key order of a plain object, i.e. keys that are
  * array indices (`ts` below 2^32 − 1) ascending first, then the others in the order they
@@ -137,7 +144,7 @@ export function groupTailLogItems(
   // String() could differ from call to call, are converted every time as upstream does.
   const membersOfTs = new Map<unknown, unknown[]>()
   const ranges = aggrTimes?.length ? aggrTimes : null
-  const copyPerGroup = ranges !== null && ranges.length > 1
+  let copies = 0
   for (const item of items) {
     if (item === null || item === undefined) continue
     const ts = (item as JsValue).ts
@@ -156,6 +163,7 @@ export function groupTailLogItems(
       members.push(item)
       continue
     }
+    let placed = false
     for (const range of ranges) {
       if (!(ts >= range.start && ts <= range.end)) continue
       const key = `${range.start}-${range.end}`
@@ -164,7 +172,11 @@ export function groupTailLogItems(
         members = []
         byKey[key] = members
       }
-      members.push(copyPerGroup ? cloneJson(item) : item)
+      if (placed && ++copies > MAX_AGGR_TIMES_COPIES) {
+        throw new OrkError('ERR_AGGR_TIMES_INVALID', { reason: 'ranges overlap too much', copies })
+      }
+      members.push(placed ? cloneJson(item) : item)
+      placed = true
     }
   }
   const groups: TailLogGroup[] = []

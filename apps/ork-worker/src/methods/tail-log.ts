@@ -24,6 +24,12 @@ export function tailLogDependencies(context: OrkContext): TailLogDependencies {
   }
 }
 
+/**
+ * Most `aggrTimes` ranges of a tailLog: a week of 5-minute buckets is 2,016. Every item is
+ * checked against every range, on the thread that serves every request.
+ */
+export const MAX_AGGR_TIMES = 5_000
+
 const aggrTimeRange = z.looseObject(
   {
     start: z.number({ error: 'ERR_AGGR_TIMES_INVALID' }),
@@ -38,7 +44,10 @@ const tailLogShape = {
   type: z.string({ error: 'ERR_TYPE_INVALID' }).nullish(),
   fields: jsonObject('ERR_FIELDS_INVALID').nullish(),
   aggrFields: jsonObject('ERR_AGGR_FIELDS_INVALID').nullish(),
-  aggrTimes: z.array(aggrTimeRange, { error: 'ERR_AGGR_TIMES_INVALID' }).nullish(),
+  aggrTimes: z
+    .array(aggrTimeRange, { error: 'ERR_AGGR_TIMES_INVALID' })
+    .max(MAX_AGGR_TIMES, { error: 'ERR_AGGR_TIMES_INVALID' })
+    .nullish(),
 }
 
 const TAIL_LOG_ERRORS = [
