@@ -100,6 +100,18 @@ describe('payload size limits', () => {
     await expect(client.request(server.rpcPublicKey, 'big', { size: 10 })).resolves.toBe('x'.repeat(10))
   })
 
+  it('takes a request of exactly maxPayloadBytes and refuses one byte more', async () => {
+    // A small reply ('property' answers `a.b`), so only the request is at the limit.
+    const padded = (bytes: number) => {
+      const request = { a: { b: 1 }, pad: '' }
+      request.pad = 'p'.repeat(bytes - JSON.stringify(request).length)
+      return request
+    }
+    await expect(client.request(server.rpcPublicKey, 'property', padded(4096))).resolves.toBe(1)
+    const error = (await rejection(client.request(server.rpcPublicKey, 'property', padded(4097)))) as RemoteError
+    expect(error.remoteMessage).toBe(ErrorCodes.PAYLOAD_TOO_LARGE)
+  })
+
   it('client refuses an oversized request and an oversized reply, and says which', async () => {
     const small = await fixture.node({ maxPayloadBytes: 100 })
     // Refused before sending: `stage: 'request'` tells callers the peer never saw it.
@@ -265,6 +277,14 @@ describe('requestAll', () => {
     expect(results[1]?.[0]).toBeInstanceOf(TransportError)
     expect(results[2]?.[1]).toEqual({ n: 1 })
   })
+
+  it('needs no options: every key at once', async () => {
+    const keys = [server.rpcPublicKey.toString('hex'), server.rpcPublicKey.toString('hex')]
+    expect(await client.requestAll(keys, 'echoJson', { n: 2 })).toEqual([
+      [null, { n: 2 }, keys[0]],
+      [null, { n: 2 }, keys[1]],
+    ])
+  })
 })
 
 describe('a garbage burst', () => {
@@ -322,5 +342,14 @@ describe('lifecycle errors', () => {
     const node = new RpcNode({ storeDir: '/nonexistent/never-opened' })
     node.respond('m', () => 1)
     expect(() => node.respondRaw('m', (b) => b)).toThrow(ErrorCodes.RESPONDER_INVALID)
+  })
+})
+
+describe('options', () => {
+  it('replaces a timeout of 0, below 0 or not finite by the 30 s default, as the reference replaces falsy ones', () => {
+    for (const timeout of [0, -5, Number.NaN, Number.POSITIVE_INFINITY]) {
+      expect(new RpcNode({ storeDir: '/nonexistent', timeout }).timeout).toBe(30_000)
+    }
+    expect(new RpcNode({ storeDir: '/nonexistent', timeout: 1234 }).timeout).toBe(1234)
   })
 })

@@ -85,7 +85,8 @@ describe('read-only peers', () => {
   beforeAll(async () => {
     server = registerMethods(
       await fixture.node({
-        allowReadOnly: [reader.clientPublicKey.toString('hex')],
+        // Upper case: the firewall decodes keys as hex, so the read-only check must match them the same way.
+        allowReadOnly: [reader.clientPublicKey.toString('hex').toUpperCase()],
         allow: [friend.clientPublicKey.toString('hex')],
       }),
     )
