@@ -1,5 +1,5 @@
 import { isOrkError } from '@ork/errors'
-import { afterEach, describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it, vi } from 'vitest'
 import {
   ACTION_STATUS,
   ActionApprover,
@@ -70,6 +70,7 @@ describe('pushAction', () => {
       [{ reqVotesPos: undefined, reqVotesNeg: undefined }, 'ERR_REQ_VOTES_POS_INVALID'],
       [{ reqVotesPos: '2' }, 'ERR_REQ_VOTES_POS_INVALID'],
       [{ reqVotesPos: 1.5 }, 'ERR_REQ_VOTES_POS_INVALID'],
+      [{ reqVotesPos: -1 }, 'ERR_REQ_VOTES_POS_INVALID'],
       [{ reqVotesNeg: undefined }, 'ERR_REQ_VOTES_NEG_INVALID'],
       [{ reqVotesNeg: -1 }, 'ERR_REQ_VOTES_NEG_INVALID'],
     ]
@@ -90,6 +91,9 @@ describe('pushAction', () => {
     expect([both.reqVotesPos, both.reqVotesNeg]).toEqual([3, 3])
     const zero = await push(approver, { reqVotes: 0 })
     expect([zero.reqVotesPos, zero.reqVotesNeg]).toEqual([2, 1])
+    // 0 is falsy: reqVotes stands in for it, as in the reference
+    const zeroThresholds = await push(approver, { reqVotesPos: 0, reqVotesNeg: 0, reqVotes: 3 })
+    expect([zeroThresholds.reqVotesPos, zeroThresholds.reqVotesNeg]).toEqual([3, 3])
   })
 
   it('counts inherited worker methods as known, like the reference', async () => {
@@ -208,6 +212,8 @@ describe('voteAction', () => {
     await approver.voteAction({ id: record.id, voter: 1, approve: 1 as unknown as boolean })
     expect(await rejection(approver.voteAction({ id: record.id, voter: 1, approve: true }))).toBe('ERR_VOTER_EXISTS')
     await approver.voteAction({ id: record.id, voter: '1', approve: 0 as unknown as boolean })
+    // a voter who denied cannot approve too (nor a creator deny, above)
+    expect(await rejection(approver.voteAction({ id: record.id, voter: '1', approve: true }))).toBe('ERR_VOTER_EXISTS')
     const bad = (voter: unknown, approve: unknown = true, id: unknown = record.id) =>
       rejection(approver.voteAction({ id, voter, approve } as never))
     expect(await bad(undefined)).toBe('ERR_VOTER_INVALID')
@@ -314,6 +320,7 @@ describe('reading', () => {
       ids.slice(-3).reverse(),
     )
     expect(idsOf(await collect(approver.query('voting', { limit: 2 })))).toEqual(ids.slice(0, 2))
+    expect(await collect(approver.query('voting', { limit: 0 }))).toEqual([])
     expect(idsOf(await collect(approver.query('voting', { gt: 0 })))).toEqual(ids)
     expect(idsOf(await collect(approver.query('voting', { gte: -5, lt: 2 ** 50 })))).toEqual(ids)
     expect(await collect(approver.query('voting', { lt: 0 }))).toEqual([])
@@ -394,10 +401,39 @@ describe('execution', () => {
     expect(await first).toBe(true)
   })
 
+  it('runs every ready action in one pass, past the first page of the ready list', async () => {
+    const { approver } = await setup()
+    const ids: number[] = []
+    // one more than a page (256): the pass must read on after a full page
+    for (let index = 0; index < 257; index++) ids.push((await push(approver, { reqVotesPos: 1 })).id)
+    expect(await approver.execActions()).toBe(true)
+    expect(await collect(approver.query('ready'))).toEqual([])
+    expect((await collect(approver.query('done'))).map((record) => record.id)).toEqual(ids)
+  })
+
+  it('ignores a checkpoint the worker makes after its action ended', async () => {
+    let late: (() => Promise<void>) | undefined
+    const executor: ActionExecutor = {
+      hasAction: () => true,
+      execute: (_action, _args, context) => {
+        late = context.checkpoint
+        return 'ok'
+      },
+    }
+    const { approver } = await setup({ executor })
+    const record = await approver.pushAction({ action: 'x', payload: [[]], voter: 'joe', reqVotes: 1 })
+    await approver.execActions()
+    await late?.()
+    expect(await collect(approver.query('executing'))).toEqual([])
+    expect((await approver.getAction('done', record.id)).data.status).toBe('COMPLETED')
+  })
+
   it('ends a hanging worker call at its deadline and marks unfinished calls', async () => {
+    let signal: AbortSignal | undefined
     const executor: ActionExecutor = {
       hasAction: () => true,
       async execute(_action, args, context) {
+        signal = context.signal
         const targets = args[1] as Record<string, { calls: Array<Record<string, unknown>> }>
         targets.rack1!.calls[0]!.result = 'ok'
         await context.checkpoint()
@@ -411,6 +447,8 @@ describe('execution', () => {
     const { data } = await approver.getAction('done', record.id)
     expect(data.status).toBe('FAILED')
     expect(data.error).toBe('ERR_ACTION_TIMEOUT')
+    // the worker learns its deadline passed, so it can stop calling racks
+    expect(signal?.aborted).toBe(true)
     expect(data.payload[1]).toEqual({
       rack1: {
         reqVotes: 1,
@@ -447,11 +485,17 @@ describe('execution', () => {
     const seen: number[] = []
     const executor: ActionExecutor = {
       hasAction: () => true,
-      execute: (action) => (action === 'slow' ? new Promise((resolve) => setTimeout(resolve, 120, 'late')) : 'fast'),
+      execute: (action) => {
+        if (action === 'slow') return new Promise((resolve) => setTimeout(resolve, 120, 'late'))
+        if (action === 'patient') return new Promise((resolve) => setTimeout(resolve, 20, 'waited'))
+        return 'fast'
+      },
     }
     const executionTimeoutMs = (record: ActionRecord) => {
       seen.push(record.id)
       if (record.action === 'broken') throw new Error('no deadline')
+      // more than a timer can hold: capped, not fired at once as Node does with such delays
+      if (record.action === 'patient') return 2 ** 31
       return record.action === 'slow' ? 60 : 5_000
     }
     const { approver } = await setup({ executor, executionTimeoutMs })
@@ -459,8 +503,10 @@ describe('execution', () => {
     const slow = await push('slow')
     const fast = await push('fast')
     const broken = await push('broken')
+    const patient = await push('patient')
     await approver.execActions()
-    expect(seen).toEqual([slow.id, fast.id, broken.id])
+    expect(seen).toEqual([slow.id, fast.id, broken.id, patient.id])
+    expect((await approver.getAction('done', patient.id)).data).toMatchObject({ status: 'COMPLETED', result: 'waited' })
     expect((await approver.getAction('done', slow.id)).data.error).toBe('ERR_ACTION_TIMEOUT')
     expect((await approver.getAction('done', fast.id)).data.status).toBe('COMPLETED')
     expect((await approver.getAction('done', broken.id)).data.status).toBe('COMPLETED')
@@ -483,8 +529,10 @@ describe('execution', () => {
   it('survives a worker that makes its payload unserialisable, keeping the last persisted payload', async () => {
     const executor: ActionExecutor = {
       hasAction: () => true,
-      execute(_action, args) {
+      async execute(_action, args, context) {
         ;(args[1] as Record<string, unknown>).bad = 1n
+        await context.checkpoint()
+        expect(await collect(approver.query('executing'))).toMatchObject([{ payload: [[], { a: 1 }] }])
         return 'ok'
       },
     }
@@ -697,6 +745,23 @@ describe('voting expiry', () => {
     await store.bee.sub('actions:voting').put(idKey(old), Buffer.from(JSON.stringify(votingRecord(old))))
     await approver.execActions()
     expect((await approver.getAction('voting', old)).data.status).toBe('VOTING')
+  })
+
+  it('expires an action exactly votingExpiryMs after it was pushed, not a millisecond before', async () => {
+    const { approver, store } = await setup({ votingExpiryMs: 60_000 })
+    const now = Date.now()
+    vi.useFakeTimers({ toFake: ['Date'], now })
+    try {
+      const voting = store.bee.sub('actions:voting')
+      for (const id of [now - 60_000, now - 59_999]) {
+        await voting.put(idKey(id), Buffer.from(JSON.stringify(votingRecord(id))))
+      }
+      await approver.execActions()
+      expect((await collect(approver.query('done'))).map((record) => record.id)).toEqual([now - 60_000])
+      expect((await collect(approver.query('voting'))).map((record) => record.id)).toEqual([now - 59_999])
+    } finally {
+      vi.useRealTimers()
+    }
   })
 
   it('denies old voting actions in a pass and on vote or cancel', async () => {
