@@ -111,6 +111,10 @@ describe('worked examples of spec libraries.md 2.7', () => {
     expect(aggregate({ g: { op: 'group_max', src: 'v', group: () => 'g' } }, [{ v: -5 }, { v: -1 }])).toEqual({
       g: { g: 0 },
     })
+    // a miner without the value counts as 0: the maximum is still the largest reading
+    expect(aggregate({ g: { op: 'group_max', src: 'v', group: () => 'g' } }, [{ v: 5 }, {}, { v: 3 }])).toEqual({
+      g: { g: 5 },
+    })
   })
 
   it('nested_obj_concat and array_obj_calc', () => {
@@ -120,6 +124,12 @@ describe('worked examples of spec libraries.md 2.7', () => {
         { v: { g1: { a: 2, sub: { a: 5 } }, g2: { a: 7 } } },
       ]),
     ).toEqual({ n: { g1: { a: 3, sub: { a: 15 } }, g2: { a: 7 } } })
+    // a `__proto__` key from JSON is skipped: it would replace the result's prototype
+    const nested = aggregate({ n: { op: 'nested_obj_concat', src: 'v', nestedOps: [] } }, [
+      JSON.parse('{"v":{"__proto__":{"polluted":1},"g1":{"a":1}}}'),
+    ]) as { n: Record<string, unknown> }
+    expect(Object.getPrototypeOf(nested.n)).toBe(Object.prototype)
+    expect(Object.keys(nested.n)).toEqual(['g1'])
     const objOps = [
       { src: 'value', op: 'sum' },
       { src: 'count', op: 'cnt' },

@@ -282,6 +282,50 @@ describe('cross-thing aggregation (ork-behaviour.md 6)', () => {
     expect(getNestedProperty(undefined, ['a'])).toBeUndefined()
   })
 
+  it('links a thing by an id of the same type only', () => {
+    const config = { ...crossConfig, groupAggr: [] }
+    const result = applyCrossThings([{ workers: [{ name: '7' }, { name: 7 }] }], config, [
+      { id: 7, info: { container: 'c-7' } },
+    ])
+    expect(result).toEqual([{ workers: [{ name: '7' }, { name: 7, crossThg: 'c-7' }] }])
+  })
+
+  it('computeTailLog applies cross-thing aggregation only when the request asks for it, and looks nothing up without ids', async () => {
+    const listCalls: unknown[] = []
+    const options = {
+      aggrStats: { minerpool: { ops: { workers: { op: 'arr_concat', src: 'workers' } } } },
+      aggrCrossthg: { 'minerpool-x': crossConfig },
+      listThings: async (query: unknown) => {
+        listCalls.push(query)
+        return things
+      },
+    }
+    const plain = await computeTailLog({
+      ...options,
+      request: { type: 'minerpool-x', aggrFields: { workers: 1 } },
+      fetchRackReplies: async () => [[{ ts: 1, workers: [{ name: 'm1', hashrate: 4 }] }]],
+    })
+    expect(plain).toEqual([
+      { workers: [{ name: 'm1', hashrate: 4 }], ts: 1, aggrTsRange: '', aggrCount: 1, aggrIntervals: 1 },
+    ])
+    const noIds = await computeTailLog({
+      ...options,
+      request: { type: 'minerpool-x', applyAggrCrossthg: true, aggrFields: { workers: 1 } },
+      // workers without a name: the search finds no ids
+      fetchRackReplies: async () => [[{ ts: 1, workers: [{ hashrate: 4 }] }]],
+    })
+    expect(noIds).toEqual([
+      {
+        workers: [{ container: null, hashrate: 4, active_workers_count: 0 }],
+        ts: 1,
+        aggrTsRange: '',
+        aggrCount: 1,
+        aggrIntervals: 1,
+      },
+    ])
+    expect(listCalls).toEqual([])
+  })
+
   it('computeTailLog runs the whole pipeline with injected I/O', async () => {
     const listCalls: unknown[] = []
     const result = await computeTailLog({
