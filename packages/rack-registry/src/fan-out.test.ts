@@ -76,5 +76,26 @@ describe('a down rack that is back but slower than the probe deadline', () => {
     for (let round = 0; round < 4; round++) await fanOut.fanOut([rack], 'listThings', {})
     expect(fanOut.health()[0]?.state).toBe('down')
     expect(echoesSent).toBe(1)
+    // The echo times out at the full 200 ms deadline: no answer, so the rack stays down.
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    expect(fanOut.health()[0]?.state).toBe('down')
+  })
+
+  it('gives a write the full deadline even when the rack is down: the rack may still carry it out', async () => {
+    const { state, transport } = scriptedRack()
+    const deadlines: number[] = []
+    const recording: RackRequester = {
+      request: (key, method, data, options) => {
+        if (method !== 'echo') deadlines.push(options?.timeout ?? -1)
+        return transport.request(key, method, data, options)
+      },
+    }
+    const fanOut = new RackFanOut({ transport: recording, timeout: 1000, probeTimeout: 50, downAfterFailures: 1 })
+    expect((await fanOut.fanOut([rack], 'listThings', {}, { timeout: 100 }))[0]?.ok).toBe(false)
+    expect(fanOut.health()[0]?.state).toBe('down')
+    state.silent = false
+    expect(await fanOut.fanOut([rack], 'applyThings', {}, { write: true })).toMatchObject([{ ok: true }])
+    expect(await fanOut.call(rack, 'applyThings', {}, { write: true })).toEqual([{ id: 'thing-1' }])
+    expect(deadlines).toEqual([100, 1000, 1000])
   })
 })

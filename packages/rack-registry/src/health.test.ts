@@ -66,7 +66,24 @@ describe('RackHealth', () => {
     health.recordAnswer(rack)
     expect(health.deadlineFor(rack, 10_000)).toBe(10_000)
     expect(health.deadlineFor(rack, 10_000)).toBe(10_000)
+    // Down again much later: its period starts afresh, not from the full deadline of its last outage.
+    now = 100_000
+    health.recordFailure(rack, transportError('TIMEOUT_EXCEEDED'))
+    expect(health.deadlineFor(rack, 10_000)).toBe(500)
     expect(() => new RackHealth({ fullDeadlineEvery: 0 })).toThrow('ERR_OPTS_INVALID')
+  })
+
+  it('claims a liveness probe for a down rack once every livenessProbeEvery', () => {
+    let now = 0
+    const health = new RackHealth({ downAfterFailures: 1, livenessProbeEvery: 5000, now: () => now })
+    expect(health.claimLivenessProbe(rack)).toBe(false)
+    health.recordFailure(rack, transportError('TIMEOUT_EXCEEDED'))
+    expect(health.claimLivenessProbe(rack)).toBe(true)
+    now = 4999
+    expect(health.claimLivenessProbe(rack)).toBe(false)
+    now = 5000
+    expect(health.claimLivenessProbe(rack)).toBe(true)
+    expect(health.claimLivenessProbe(rack)).toBe(false)
   })
 
   it('counts requests that failed together in one stall as one failure', () => {

@@ -78,7 +78,7 @@ describe('register', () => {
     expect(await codeOf(() => registry.register({ id: 'r', type: ['miner'], info: { rpcPublicKey: keyA } }))).toBe(
       'ERR_RACK_TYPE_INVALID',
     )
-    for (const rpcPublicKey of ['key', 'a'.repeat(63), 'g'.repeat(64), 42, { hex: keyA }]) {
+    for (const rpcPublicKey of ['key', 'a'.repeat(63), 'g'.repeat(64), `${keyA}zz`, ` ${keyA}`, 42, { hex: keyA }]) {
       expect(await codeOf(() => registry.register({ id: 'r', type: 'miner', info: { rpcPublicKey } }))).toBe(
         'ERR_RACK_INFO_RPC_PUBKEY_INVALID',
       )
@@ -157,6 +157,11 @@ describe('forget', () => {
     expect(await registry.forget({ ids: 'rack-1' })).toBe(0)
     expect(await registry.forget()).toBe(0)
     expect(await registry.forget({ all: true })).toBe(3)
+    expect(registry.size).toBe(0)
+  })
+
+  it('takes any truthy all, as the reference', async () => {
+    expect(await registry.forget({ all: 1 as never })).toBe(3)
     expect(registry.size).toBe(0)
   })
 
