@@ -76,9 +76,13 @@ describe('things', () => {
     const codes = sorted.map((thing) => thing.code as string)
     const natural = [...codes].sort((a, b) => b.localeCompare(a, undefined, { numeric: true }))
     expect(codes).toEqual(natural)
-    // limit is applied by each rack, not by the ork (Q10)
+    // limit and offset are applied by each rack, not by the ork (Q10)
     expect(await harness.call('listThings', { limit: 1 })).toHaveLength(harness.site.racks.length)
+    expect(await harness.call('listThings', { offset: 1, limit: 1000 })).toHaveLength(
+      all.length - harness.site.racks.length,
+    )
     expect(await harness.call('getThingsCount', { query: { type: { $regex: '^miner' } } })).toBe(40)
+    expect(await harness.call('getThingsCount', {})).toBe(all.length)
   })
 
   it('refuses queries that run code and wrong types, with coded errors', async () => {
@@ -93,10 +97,11 @@ describe('things', () => {
 
   it('keeps answering when a rack fails, without that rack', async () => {
     const [failing] = harness.site.racks.filter((rack) => rack.type.startsWith('miner'))
-    failing!.setFaults({ failMethods: ['listThings'] })
+    failing!.setFaults({ failMethods: ['listThings', 'getThingsCount'] })
     try {
       const things = (await harness.call('listThings', { limit: 1000 })) as Thing[]
       expect(things).toHaveLength(2 + 20 + 2)
+      expect(await harness.call('getThingsCount', {})).toBe(2 + 20 + 2)
     } finally {
       failing!.setFaults({})
     }
@@ -180,6 +185,13 @@ describe('success paths and failure policies, method by method', () => {
     await expect(harness.call('listThings', { offset: -1 })).rejects.toEqual(remoteError('ERR_OFFSET_INVALID'))
     const code = { body: 'function () { return true }', args: [], lang: 'js' }
     await expect(harness.call('listThings', { query: { $expr: { $function: code } } })).rejects.toEqual(
+      remoteError('ERR_QUERY_INVALID'),
+    )
+    // a projection is forwarded to every rack too
+    await expect(harness.call('listThings', { fields: { x: { $function: code } } })).rejects.toEqual(
+      remoteError('ERR_QUERY_INVALID'),
+    )
+    await expect(harness.call('getHistoricalLogs', { logType: 'alerts', fields: { $where: 'true' } })).rejects.toEqual(
       remoteError('ERR_QUERY_INVALID'),
     )
     await expect(
@@ -275,6 +287,25 @@ describe('success paths and failure policies, method by method', () => {
     expect(await harness.call('saveWrkSettings', { rackId: 'nope', entries: { a: 1 } })).toBe(0)
   })
 
+  it('forgetRacks also forgets the health of the racks it removes', async () => {
+    const extra = harness.site.registrations.find((registration) => registration.type.startsWith('miner'))!
+    const health = () => harness.ork.context.racks.health().map((entry) => entry.rackId)
+    await harness.call('listThings', {})
+    expect(health()).toContain(extra.id)
+    expect(await harness.call('forgetRacks', { ids: [extra.id] })).toBe(1)
+    expect(health()).not.toContain(extra.id)
+    expect(await harness.call('registerRack', extra)).toBe(1)
+  })
+
+  it("refuses a payload with a __proto__ key anywhere, with the method's code", async () => {
+    await expect(harness.call('listThings', JSON.parse('{"__proto__":{"limit":1}}'))).rejects.toEqual(
+      remoteError('ERR_QUERY_INVALID'),
+    )
+    await expect(harness.call('listRacks', JSON.parse('{"type":"miner","x":{"__proto__":{}}}'))).rejects.toEqual(
+      remoteError('ERR_TYPE_INVALID'),
+    )
+  })
+
   it('forgetRacks refuses ids that are not a list of strings', async () => {
     await expect(harness.call('forgetRacks', { ids: 'miner-am-s19xp-rack-1' })).rejects.toEqual(
       remoteError('ERR_IDS_INVALID'),
@@ -311,8 +342,18 @@ const ERROR_CASES: { method: string; payload: unknown; code: string; when?: 'fai
   { method: 'listThings', payload: { sort: 5 }, code: 'ERR_SORT_INVALID' },
   { method: 'listThings', payload: { offset: -1 }, code: 'ERR_OFFSET_INVALID' },
   { method: 'listThings', payload: { limit: 'ten' }, code: 'ERR_LIMIT_INVALID' },
+  // the reference's order: query, fields, sort, offset, limit
+  {
+    method: 'listThings',
+    payload: { query: 'x', fields: 'y', sort: 5, offset: -1, limit: 'z' },
+    code: 'ERR_QUERY_INVALID',
+  },
+  { method: 'listThings', payload: { fields: 'y', sort: 5, offset: -1, limit: 'z' }, code: 'ERR_FIELDS_INVALID' },
+  { method: 'listThings', payload: { sort: 5, offset: -1, limit: 'z' }, code: 'ERR_SORT_INVALID' },
+  { method: 'listThings', payload: { offset: -1, limit: 'z' }, code: 'ERR_OFFSET_INVALID' },
   { method: 'getThingsCount', payload: { query: 'all' }, code: 'ERR_QUERY_INVALID' },
   { method: 'getHistoricalLogs', payload: {}, code: 'ERR_LOG_TYPE_INVALID' },
+  { method: 'getHistoricalLogs', payload: { query: 'x', fields: 'y' }, code: 'ERR_LOG_TYPE_INVALID' },
   { method: 'getHistoricalLogs', payload: { logType: 'alerts', query: 'x' }, code: 'ERR_QUERY_INVALID' },
   { method: 'getHistoricalLogs', payload: { logType: 'alerts', fields: 'x' }, code: 'ERR_FIELDS_INVALID' },
   { method: 'getHistoricalLogs', payload: { logType: 'alerts', sort: 5 }, code: 'ERR_SORT_INVALID' },
@@ -344,6 +385,7 @@ const ERROR_CASES: { method: string; payload: unknown; code: string; when?: 'fai
     when: 'failingRack',
   },
   { method: 'saveWrkSettings', payload: { entries: { a: 1 } }, code: 'ERR_RACK_ID_INVALID' },
+  { method: 'saveWrkSettings', payload: { entries: 'x' }, code: 'ERR_RACK_ID_INVALID' },
   {
     method: 'saveWrkSettings',
     payload: { rackId: 'miner-am-s19xp-rack-1', entries: 'x' },

@@ -32,6 +32,8 @@ describe('regexProblem', () => {
     '(x+x+)+y',
     '(a{1,5}){2,}',
     '(?=(a+))+',
+    '(a+){2}',
+    '(a+[x)])+',
   ])('refuses %s', (pattern) => {
     expect(regexProblem(pattern)).toBe('regex repeats a group that contains a quantifier')
   })
