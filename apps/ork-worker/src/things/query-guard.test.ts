@@ -28,4 +28,16 @@ describe('assertSafeQuery', () => {
     for (let level = 0; level < MAX_QUERY_DEPTH + 5; level++) deep = { a: deep }
     expect(() => assertSafeQuery(deep)).toThrow('ERR_QUERY_INVALID')
   })
+
+  it('takes exactly MAX_QUERY_DEPTH nested objects or arrays, not one more', () => {
+    const nested = (levels: number, wrap: (inner: unknown) => unknown) => {
+      let value: unknown = {}
+      for (let level = 1; level < levels; level++) value = wrap(value)
+      return value
+    }
+    for (const wrap of [(inner: unknown) => ({ a: inner }), (inner: unknown) => [inner]]) {
+      expect(() => assertSafeQuery(nested(MAX_QUERY_DEPTH, wrap))).not.toThrow()
+      expect(() => assertSafeQuery(nested(MAX_QUERY_DEPTH + 1, wrap))).toThrow('ERR_QUERY_INVALID')
+    }
+  })
 })
