@@ -379,6 +379,13 @@ describe('errors', () => {
     await expect(harness.call('tailLog', { ...minerKey, aggrTimes: ranges(MAX_AGGR_TIMES + 1) })).rejects.toEqual(
       remoteError('ERR_AGGR_TIMES_INVALID'),
     )
+    // ...exactly the max is still served (ranges matching no record: no rows).
+    const emptyRanges = Array.from({ length: MAX_AGGR_TIMES }, () => ({ start: -2, end: -1 }))
+    expect(await harness.call('tailLog', { ...minerKey, aggrTimes: emptyRanges })).toEqual([])
+    // ...and each range needs numbers at both ends.
+    await expect(harness.call('tailLog', { ...minerKey, aggrTimes: [{ start: '0', end: 5000 }] })).rejects.toEqual(
+      remoteError('ERR_AGGR_TIMES_INVALID'),
+    )
     // Overlapping ranges copy items (the copy budget is @ork/stats'); every range counts them all here.
     const rows = (await harness.call('tailLog', { ...minerKey, aggrTimes: ranges(3) })) as { aggrCount: number }[]
     expect(new Set(rows.map((row) => row.aggrCount)).size).toBe(1)
@@ -387,6 +394,9 @@ describe('errors', () => {
     await expect(harness.call('tailLogCustomRangeAggr', { keys: tooMany })).rejects.toEqual(
       remoteError('ERR_KEYS_INVALID'),
     )
+    // Exactly MAX_REQUEST_KEYS keys are answered (here each with its own error).
+    const mostKeys = (await harness.call('tailLogCustomRangeAggr', { keys: tooMany.slice(1) })) as unknown[]
+    expect(mostKeys).toHaveLength(MAX_REQUEST_KEYS)
     await expect(harness.call('tailLogMulti', { keys: [{ key: 'test' }] })).rejects.toEqual(
       remoteError('ERR_TYPE_INVALID'),
     )
@@ -415,9 +425,12 @@ describe('errors', () => {
       await expect(harness.call('tailLogMulti', { keys: [{ type: 'miner' }] })).rejects.toEqual(
         remoteError('ERR_NOT_CONFIGURED'),
       )
-      await expect(harness.call('tailLogCustomRangeAggr', { keys: [] })).rejects.toEqual(
-        remoteError('ERR_NOT_CONFIGURED'),
-      )
+      // 4.9: the configs are checked before the keys.
+      for (const keys of [[], 'invalid']) {
+        await expect(harness.call('tailLogCustomRangeAggr', { keys })).rejects.toEqual(
+          remoteError('ERR_NOT_CONFIGURED'),
+        )
+      }
       expect(await harness.call('getWrkExtData', { type: 'minerpool' })).toEqual(POOL_REPLY)
     } finally {
       await harness.restartOrk({ config: siteConfig() })

@@ -382,3 +382,30 @@ describe('daily history job', () => {
     )
   })
 })
+
+describe('the ork and its periodic jobs', () => {
+  it('does not start the daily job with aggr.data.json but without aggr.stats.json (1.5)', async () => {
+    await restartWithHistory({}, (config) => {
+      config.aggrStats = undefined
+    })
+    expect(harness.ork.context.tailLogAggregation).toBeUndefined()
+  })
+
+  it('runs the daily job and the automation at their configured periods', async () => {
+    await restartWithHistory({ days: 1 }, (config) => {
+      config.aggrData!.agrrTailLogIntvlMs = 50
+      // An automation config refused at every run: its log line tells that a run happened.
+      config.crossAggrAction = { agrrListThingsIntvlMs: 50 } as WorkerConfig['crossAggrAction']
+      config.globalConfig = { ...config.globalConfig, isAutoSleepAllowed: true }
+    })
+    logLines.length = 0
+    const automationRan = () => logLines.some((line) => line.includes('ERR_CROSS_AGGR_ACTIONS_INVALID_CONFIG'))
+    // The defaults are 1 h and 10 s: well past this deadline.
+    const deadline = Date.now() + 3_000
+    while ((job().lastRun === null || !automationRan()) && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 10))
+    }
+    expect(job().lastRun).not.toBeNull()
+    expect(automationRan()).toBe(true)
+  })
+})

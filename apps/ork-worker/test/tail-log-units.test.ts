@@ -1,12 +1,26 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { silentLogger } from '@ork/logger'
+import type { RackRecord } from '@ork/rack-registry'
+import { RemoteError } from '@ork/rpc-transport'
+import type { AggrStatsConfig, CrossThingConfig, TailLogRequest } from '@ork/stats'
 import Corestore from 'corestore'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { AggrDataConfig } from '../src/config/schemas.ts'
 import { tailLogMultiRequests } from '../src/methods/tail-log.ts'
+import { DAY_SETTLE_MS, DEFAULT_TAIL_LOG_STORE_DAYS, TailLogAggregationJob } from '../src/tail-log/aggregate-job.ts'
 import { customRangeAggr } from '../src/tail-log/custom-range.ts'
 import { TailLogHistoryStore } from '../src/tail-log/history-store.ts'
-import { DAY_MS, daysTo24HrIntervals, isCurrentDay, isoDate, resolveHistoryZone } from '../src/tail-log/zones.ts'
+import { runTailLog, type TailLogDependencies } from '../src/tail-log/run-tail-log.ts'
+import {
+  DAY_MS,
+  daysTo24HrIntervals,
+  isCurrentDay,
+  isoDate,
+  resolveHistoryZone,
+  type TimezoneConfig,
+} from '../src/tail-log/zones.ts'
 
 const HOUR = 3_600_000
 const at = (iso: string) => Date.parse(iso)
@@ -99,6 +113,7 @@ describe('tailLogCustomRangeAggr over stored days (hand-computed)', () => {
       aggrTailLogKeys: [
         { key: 'stat-5m', type: 'miner', tag: 't-miner' },
         { key: 'k', type: 'other' },
+        { key: 'stat-5m', type: 'miner-x', tag: 't-miner' },
       ],
     },
     aggrStats,
@@ -224,6 +239,22 @@ describe('tailLogCustomRangeAggr over stored days (hand-computed)', () => {
     ])
     expect(entries[5]).toEqual({ type: 'unknown', data: {}, error: null })
   })
+  it('checks the start date before the end date, and reads a null timezoneOffset as no zone (not 0)', async () => {
+    const entries = await customRangeAggr(context(), [
+      { type: 'miner', startDate: 'not a date', endDate: 'not a date either' },
+      // The reference's default (`timezoneOffset = 0`) applies to undefined only: null matches no offset.
+      { type: 'miner', startDate: '2024-01-30', endDate: '2024-01-31', timezoneOffset: null },
+    ])
+    expect(entries.map((entry) => entry.error)).toEqual(['ERR_START_DATE_INVALID', 'ERR_TIMEZONE_OFFSET_INVALID'])
+  })
+
+  it("re-aggregates with the exact type's spec, not its base type's (COPY Q39): a subtype without one is refused", async () => {
+    // aggr.stats.json has `miner` only; the `miner-x` entry has no ops of its own.
+    const [entry] = await customRangeAggr(context(), [
+      { type: 'miner-x', startDate: '2024-01-30', endDate: '2024-01-31' },
+    ])
+    expect(entry).toEqual({ type: 'miner-x', data: null, error: 'ERR_TYPE_AGGR_INVALID' })
+  })
 })
 
 describe('the reference-layout index keys', () => {
@@ -284,5 +315,228 @@ describe('tailLogMulti requests', () => {
     const [first, second] = requests as Record<string, unknown>[]
     expect(first?.extra).toBe(shared.extra)
     expect(second?.extra).toBe(shared.extra)
+  })
+})
+
+describe('the daily history job decisions (a fake tailLog, one fixed-offset zone per test)', () => {
+  const HOUR_MS = 3_600_000
+  let directory: string
+  let corestore: Corestore
+  let store: TailLogHistoryStore
+  let clock = 0
+
+  beforeAll(async () => {
+    directory = mkdtempSync(join(tmpdir(), 'ork-taillog-job-'))
+    corestore = new Corestore(join(directory, 'db'))
+    store = new TailLogHistoryStore({ store: corestore })
+    await store.ready()
+  })
+
+  afterAll(async () => {
+    await store?.close()
+    await corestore?.close()
+    rmSync(directory, { recursive: true, force: true })
+  })
+
+  interface FakeJobOptions {
+    /** Zone code: the days of each test are stored apart. */
+    code: string
+    aggrData?: Partial<AggrDataConfig>
+    /** How many racks answered and failed a request (default: one answered). */
+    answer?: (request: TailLogRequest) => { answeredRacks: number; failedRacks: number }
+  }
+
+  function fakeJob(options: FakeJobOptions) {
+    const requests: TailLogRequest[] = []
+    const zones: TimezoneConfig[] = [{ code: options.code, offset: 0 }]
+    const job = new TailLogAggregationJob({
+      store,
+      aggrData: () => ({
+        aggrTailLogStoreDays: 2,
+        aggrTailLogApiDelay: 1,
+        aggrTailLogKeys: [{ key: 'stat-5m', type: 'miner', tag: 't-miner' }],
+        ...options.aggrData,
+      }),
+      timezones: () => zones,
+      tailLog: async (request) => {
+        requests.push(request)
+        return { rows: [{ ts: 0 }], ...(options.answer?.(request) ?? { answeredRacks: 1, failedRacks: 0 }) }
+      },
+      now: () => clock,
+    })
+    const run = async () => {
+      await job.run()
+      return job.lastRun?.fetched.map((day) => `${day.date} ${day.complete}`)
+    }
+    const day = (date: string) => store.getDay('miner', options.code, dayNumber(date))
+    return { job, requests, zones, run, day }
+  }
+
+  it('keeps yesterday open until DAY_SETTLE_MS after midnight: racks write its last records a little after', async () => {
+    const { run } = fakeJob({ code: 'SETTLE' })
+    clock = at('2024-03-05T00:05:00Z')
+    expect(await run()).toEqual(['2024-03-05 false', '2024-03-04 false'])
+    clock = at('2024-03-05T00:00:00Z') + DAY_SETTLE_MS
+    expect(await run()).toEqual(['2024-03-05 false', '2024-03-04 true'])
+  })
+
+  it('counts failed fetches towards giving up on a rack only once the day has settled', async () => {
+    // One rack of two fails every fetch. Its failures while the day is live (or not yet settled)
+    // must not use up the 3 fetches after which the day is kept without it.
+    const { run, day } = fakeJob({ code: 'LIVEFAIL', answer: () => ({ answeredRacks: 1, failedRacks: 1 }) })
+    clock = at('2024-03-05T12:00:00Z')
+    await run()
+    clock = at('2024-03-06T00:05:00Z')
+    await run()
+    clock = at('2024-03-06T00:00:00Z') + DAY_SETTLE_MS
+    expect(await run()).toEqual(['2024-03-06 false', '2024-03-05 false'])
+    expect(await day('2024-03-05')).toMatchObject({ complete: false, failedFetches: 1 })
+  })
+
+  it('never finishes a past day no rack answered, even once it gave up on the failing racks', async () => {
+    // Racks answer today but every rack fails the past day (a run stops at a day no rack answered,
+    // so only a past day can be the one nobody answers).
+    const { run, day } = fakeJob({
+      code: 'NOANSWER',
+      answer: (request) =>
+        request.end === clock ? { answeredRacks: 1, failedRacks: 0 } : { answeredRacks: 0, failedRacks: 2 },
+    })
+    clock = at('2024-03-06T12:00:00Z')
+    for (let fetch = 0; fetch < 3; fetch++) {
+      expect(await run()).toEqual(['2024-03-06 false', '2024-03-05 false'])
+      clock += HOUR_MS
+    }
+    expect(await day('2024-03-05')).toMatchObject({ complete: false, failedFetches: 3 })
+  })
+
+  it("fetches finished days again when the zone's offset changes under the same code (its days moved)", async () => {
+    const { run, zones, day } = fakeJob({ code: 'MOVED' })
+    clock = at('2024-03-06T12:00:00Z')
+    expect(await run()).toEqual(['2024-03-06 false', '2024-03-05 true'])
+    zones[0] = { code: 'MOVED', offset: HOUR_MS }
+    clock += HOUR_MS
+    expect(await run()).toEqual(['2024-03-06 false', '2024-03-05 true'])
+    expect(await day('2024-03-05')).toMatchObject({ startTs: at('2024-03-04T23:00:00Z') })
+  })
+
+  it('asks the racks with the last of several aggrTailLogKeys entries of a type', async () => {
+    const { run, requests } = fakeJob({
+      code: 'LASTENTRY',
+      aggrData: {
+        aggrTailLogStoreDays: 1,
+        aggrTailLogKeys: [
+          { key: 'stat-3h', type: 'miner', tag: 't-first' },
+          { key: 'stat-5m', type: 'miner', tag: 't-last' },
+        ],
+      },
+    })
+    clock = at('2024-03-06T12:00:00Z')
+    await run()
+    expect(requests.map(({ key, tag }) => `${key} ${tag}`)).toEqual(['stat-5m t-last'])
+  })
+
+  it('reads aggrTailLogStoreDays: 0 as the default 180 days (`value || default`, as the reference)', async () => {
+    let job: TailLogAggregationJob | undefined
+    // Stop at the first rack query: the plan (todo) is what counts.
+    ;({ job } = fakeJob({
+      code: 'DAYS0',
+      aggrData: { aggrTailLogStoreDays: 0 },
+      answer: () => {
+        void job?.close()
+        return { answeredRacks: 1, failedRacks: 0 }
+      },
+    }))
+    clock = at('2024-03-06T12:00:00Z')
+    await job.run()
+    expect(job.lastRun).toMatchObject({ todo: DEFAULT_TAIL_LOG_STORE_DAYS, interrupted: true })
+  })
+
+  it('reads aggrTailLogApiDelay: 0 as the default 1 s pause before each rack query (`value || default`)', async () => {
+    const { job, requests } = fakeJob({ code: 'DELAY0', aggrData: { aggrTailLogApiDelay: 0 } })
+    clock = at('2024-03-06T12:00:00Z')
+    const running = job.run()
+    await new Promise((resolve) => setTimeout(resolve, 200))
+    // Still in the pause before the first query.
+    expect(requests).toHaveLength(0)
+    await job.close()
+    await running
+    expect(job.lastRun?.interrupted).toBe(true)
+  })
+})
+
+describe('runTailLog against fake racks', () => {
+  const rack = (id: string) => ({ id, type: 'pool-x', info: {} }) as RackRecord
+  type Reply = { ok: true; value: unknown } | { ok: false; error: Error }
+
+  function dependencies(
+    racks: RackRecord[],
+    reply: (rack: RackRecord, method: string) => Reply,
+    config: { aggrStats: AggrStatsConfig; aggrCrossthg?: Record<string, CrossThingConfig> },
+  ): TailLogDependencies {
+    return {
+      aggrStats: () => config.aggrStats,
+      aggrCrossthg: () => config.aggrCrossthg,
+      selectRacks: () => racks,
+      allRacks: () => racks,
+      fanOut: async (targets, method) => targets.map((target) => ({ rack: target, ...reply(target, method) })),
+      logger: silentLogger,
+    }
+  }
+
+  it("counts a rack's ERR_LOG_NOTFOUND as an empty answer, any other rack error (even ERR_LOG_…) as a failure", async () => {
+    const errors: Record<string, Error> = {
+      empty: new RemoteError('[HRPC_ERR]=ERR_LOG_NOTFOUND'),
+      badKey: new RemoteError('[HRPC_ERR]=ERR_LOG_KEY_NOTFOUND'),
+      down: new Error('TIMEOUT_EXCEEDED'),
+    }
+    const racks = ['ok', 'empty', 'badKey', 'down'].map(rack)
+    const outcome = await runTailLog(
+      dependencies(
+        racks,
+        (target) => {
+          const error = errors[target.id]
+          return error ? { ok: false, error } : { ok: true, value: [{ ts: 1, x: 1 }] }
+        },
+        { aggrStats: { pool: { ops: { x: { op: 'sum', src: 'x' } } } } as AggrStatsConfig },
+      ),
+      { type: 'pool-x' } as TailLogRequest,
+    )
+    expect(outcome).toMatchObject({ answeredRacks: 2, failedRacks: 2 })
+  })
+
+  it('computes every op when cross-thing aggregation applies, also those the inclusion aggrFields leaves out', async () => {
+    // The cross-thing id lookup reads `names`, which aggrFields does not ask for: pruning that op
+    // would leave the lookup without ids and every worker without its container.
+    const aggrStats = {
+      pool: { ops: { workers: { op: 'arr_concat', src: 'workers' }, names: { op: 'arr_concat', src: 'names' } } },
+    } as unknown as AggrStatsConfig
+    const aggrCrossthg = {
+      'pool-x': {
+        searchAggr: [{ $unwind: '$names' }, { $group: { _id: null, ids: { $addToSet: '$names' } } }],
+        searchFields: { id: 1, 'info.container': 1 },
+        crossArrKey: 'workers',
+        crossObjKey: 'name',
+        thgProperty: ['info', 'container'],
+        groupAggr: [{ $group: { _id: '$crossThg', count: { $sum: 1 } } }],
+      },
+    } as unknown as Record<string, CrossThingConfig>
+    const reply = (_target: RackRecord, method: string): Reply =>
+      method === 'listThings'
+        ? {
+            ok: true,
+            value: [
+              { id: 'm1', info: { container: 'c-A' } },
+              { id: 'm2', info: { container: 'c-A' } },
+            ],
+          }
+        : { ok: true, value: [{ ts: 1, workers: [{ name: 'm1' }, { name: 'm2' }], names: ['m1', 'm2'] }] }
+    const { rows } = await runTailLog(dependencies([rack('pool-rack')], reply, { aggrStats, aggrCrossthg }), {
+      type: 'pool-x',
+      applyAggrCrossthg: true,
+      aggrFields: { workers: 1 },
+    } as TailLogRequest)
+    expect(rows).toEqual([
+      { ts: 1, aggrTsRange: '', aggrCount: 1, workers: [{ _id: 'c-A', count: 2 }], aggrIntervals: 1 },
+    ])
   })
 })
