@@ -196,9 +196,12 @@ export class TailLogAggregationJob {
       byType.set(entry.type, entry)
     }
     if (repeated.size > 0) {
-      this.#logger.warn('aggr.data.json has several aggrTailLogKeys entries of a type: the last one is stored', {
-        types: [...repeated],
-      })
+      // tailLogCustomRangeAggr re-aggregates stored days with the first entry (spec 4.9, as the
+      // reference): with different ops or aggrFields, ranges would not match the stored days.
+      this.#logger.warn(
+        'aggr.data.json has several aggrTailLogKeys entries of a type: the last one is stored, tailLogCustomRangeAggr uses the first; keep one',
+        { types: [...repeated] },
+      )
     }
     return [...byType.values()]
   }
