@@ -10,6 +10,7 @@ import { AuditLog } from '../src/actions/audit-log.ts'
 import { batchActionUid } from '../src/actions/batch-uid.ts'
 import { CrossAggrActionsJob } from '../src/actions/cross-aggr-actions.ts'
 import { mayVote, OrkActions, type PushActionRequest } from '../src/actions/ork-actions.ts'
+import { waitFor } from './support/actions-helpers.ts'
 
 /**
  * The reference's unit tests (ork-behaviour.md 10.1, 10.2, 10.4) ported as assertions on
@@ -258,7 +259,18 @@ describe('auto-sleep automation (7.2)', () => {
     crossThingsActionReq: { devicesCondition: [{ status: 'mining' }], fields: { id: 1 } },
   }
 
-  function job(options: { allowed?: boolean; need?: unknown[]; cfg?: unknown; listDelayMs?: number } = {}) {
+  function job(
+    options: {
+      allowed?: boolean
+      need?: unknown[]
+      cfg?: unknown
+      listDelayMs?: number
+      /** What the `listThingsReq` listing answers (default: c1 tagged `container-c1`, c2 and c3 without usable tags). */
+      things?: unknown[]
+      /** Job-clock time that listing takes. */
+      listTakesMs?: number
+    } = {},
+  ) {
     let now = 1_000_000
     const pushed: PushActionRequest[] = []
     const errors: string[] = []
@@ -277,11 +289,14 @@ describe('auto-sleep automation (7.2)', () => {
       listThings: async (request) => {
         if (options.listDelayMs) await new Promise((resolve) => setTimeout(resolve, options.listDelayMs))
         if ((request.query as { pump?: boolean }).pump) {
-          return [
-            { id: 'c1', tags: ['t-container', 'container-c1'] },
-            { id: 'c2', tags: 'bad' },
-            { id: 'c3', tags: [] },
-          ]
+          now += options.listTakesMs ?? 0
+          return (
+            options.things ?? [
+              { id: 'c1', tags: ['t-container', 'container-c1'] },
+              { id: 'c2', tags: 'bad' },
+              { id: 'c3', tags: [] },
+            ]
+          )
         }
         return options.need ?? [{ id: 'm1' }]
       },
@@ -313,6 +328,32 @@ describe('auto-sleep automation (7.2)', () => {
     advance(60_000)
     await instance.run()
     expect(pushed).toHaveLength(2)
+  })
+
+  it('throttles a tag for exactly minActionTsDiff, counted from when the thing was handled', async () => {
+    // Each listing takes 1 ms, so the entry has not expired when a run starts (expired entries
+    // are forgotten then) and the throttle check itself decides at the boundary.
+    const { instance, pushed, advance } = job({ listTakesMs: 1 })
+    await instance.run()
+    advance(59_998)
+    await instance.run()
+    expect(pushed).toHaveLength(1) // handled 59,999 ms after the push
+    await instance.run()
+    expect(pushed).toHaveLength(2) // handled 60,000 ms after it
+  })
+
+  it('takes the first tag containing tagPrefix anywhere, not only at its start (Q40)', async () => {
+    const { instance, pushed } = job({ things: [{ id: 'c9', tags: ['t-container', 'site-container-c9'] }] })
+    await instance.run()
+    expect(pushed.map((request) => request.query)).toEqual([
+      { $and: [{ tags: { $in: ['t-miner'] } }, { tags: { $in: ['site-container-c9'] } }] },
+    ])
+  })
+
+  it('pushes as the configured voter', async () => {
+    const { instance, pushed } = job({ cfg: { ...config, voter: 'night-shift' } })
+    await instance.run()
+    expect(pushed.map((request) => request.voter)).toEqual(['night-shift'])
   })
 
   it('does nothing unless allowed, nor when no device needs it; logs a bad config', async () => {
@@ -417,6 +458,165 @@ describe('audit log retention', () => {
     expect(big?.request).toMatchObject({ truncated: true })
     await reopened.close()
     await store.close()
+  })
+})
+
+describe('audit log reads', () => {
+  it('return 100 entries by default and at most 1000 whatever the limit', async () => {
+    const log = new AuditLog({ store: tempStore() })
+    await log.ready()
+    await Promise.all(
+      Array.from({ length: 1_001 }, (_, index) =>
+        log.record({ kind: 'request', method: `m${index}`, caller: 'k', outcome: 'ok' }),
+      ),
+    )
+    expect(log.size).toBe(1_001)
+    expect(await log.read()).toHaveLength(100)
+    expect(await log.read({ limit: 5_000 })).toHaveLength(1_000)
+    await log.close()
+  })
+
+  it('include entries recorded exactly at start and at end, in both directions', async () => {
+    let now = 1_000
+    const log = new AuditLog({ store: tempStore(), now: () => now })
+    await log.ready()
+    for (const method of ['a', 'b', 'c']) {
+      await log.record({ kind: 'request', method, caller: 'k', outcome: 'ok' })
+      now += 1_000
+    }
+    const methods = async (reverse: boolean) =>
+      (await log.read({ start: 2_000, end: 2_000, reverse })).map((entry) => entry.method)
+    expect(await methods(false)).toEqual(['b'])
+    expect(await methods(true)).toEqual(['b'])
+    await log.close()
+  })
+
+  it('names only the actions cancelActionsBatch did cancel', async () => {
+    const log = new AuditLog({ store: tempStore() })
+    await log.ready()
+    const reply = [
+      { id: 5, success: true },
+      { id: 42, success: false, error: 'ERR_CANCEL_BATCH_ACTION-ID-42 ERR_CALLER_NOT_CREATOR' },
+    ]
+    await log.track('cancelActionsBatch', 'k', { ids: [5, 42], voter: 'joe' }, async () => reply)
+    const [entry] = await log.read({ method: 'cancelActionsBatch' })
+    expect(entry?.actionIds).toEqual([5])
+    await log.close()
+  })
+})
+
+describe('voteAction on an action of two rack types', () => {
+  it('needs a permission for every type: one of them is refused with ERR_ACTION_DENIED', async () => {
+    const racks = [rack('miner-rack-1', 'miner-am-s19xp'), rack('container-rack-1', 'container-bd-d40')]
+    const { dependencies } = fakeRacks(racks, (target) => ({
+      calls: [{ id: `${target.id}-d`, tags: [] }],
+      reqVotes: 2,
+    }))
+    const actions = new OrkActions({ ...dependencies, store: tempStore() })
+    try {
+      await actions.ready()
+      const pushed = (await actions.pushAction({
+        query: {},
+        action: 'reboot',
+        params: [],
+        voter: 'joe',
+        authPerms: ['miner:w', 'container:w'],
+      })) as { id: number; data: { payload: unknown[] } }
+      expect(pushed.data.payload[2]).toEqual(['miner', 'container'])
+      const vote = (authPerms: unknown) => actions.voteAction({ id: pushed.id, voter: 'ann', approve: true, authPerms })
+      await expect(vote(['miner'])).rejects.toThrow('ERR_ACTION_DENIED')
+      await expect(vote(['container:rw'])).rejects.toThrow('ERR_ACTION_DENIED')
+      expect(await vote(['miner', 'container:w'])).toBe(1)
+    } finally {
+      await actions.close()
+    }
+  })
+})
+
+describe('queryActions', () => {
+  /** Four approved actions (left in `ready`: no tick runs) with the given batch UIDs, in this order. */
+  async function readyActions(uids: string[]) {
+    const { dependencies } = fakeRacks([rack('miner-rack-1', 'miner-am-s19xp')], () => ({
+      calls: [{ id: 'd0', tags: [] }],
+      reqVotes: 1,
+    }))
+    const actions = new OrkActions({ ...dependencies, store: tempStore() })
+    await actions.ready()
+    for (const batchActionUID of uids) {
+      await actions.pushAction({
+        query: {},
+        action: 'reboot',
+        params: [],
+        voter: 'joe',
+        authPerms: ['miner:w'],
+        batchActionUID,
+      })
+    }
+    const uidsOf = async (request: Parameters<OrkActions['queryActions']>[0]) =>
+      ((await actions.queryActions(request)).ready as { batchActionUID?: string }[]).map(
+        (action) => action.batchActionUID,
+      )
+    return { actions, uidsOf }
+  }
+
+  it('keeps the batches whose UID ends with the suffix taken literally', async () => {
+    const { actions, uidsOf } = await readyActions(['1-abc', '1-ab', '1-ab.', '1-abx'])
+    try {
+      expect(await uidsOf({ queries: [{ type: 'ready' }], suffix: 'ab' })).toEqual(['1-ab'])
+      // `.` is a dot, not any character
+      expect(await uidsOf({ queries: [{ type: 'ready' }], suffix: '.' })).toEqual(['1-ab.'])
+    } finally {
+      await actions.close()
+    }
+  })
+
+  it('takes limit and reverse from filter over those of opts', async () => {
+    const { actions, uidsOf } = await readyActions(['1-a', '1-b', '1-c'])
+    try {
+      const queries = [{ type: 'ready', filter: { limit: 1, reverse: false }, opts: { limit: 2, reverse: true } }]
+      expect(await uidsOf({ queries })).toEqual(['1-a'])
+    } finally {
+      await actions.close()
+    }
+  })
+
+  it('grouping done actions leaves out those whose every target failed with UNKNOWN_METHOD or CHANNEL_CLOSED (8.6)', async () => {
+    const { dependencies } = fakeRacks([rack('miner-rack-1', 'miner-am-s19xp')], (_rack, method) =>
+      method === 'getWriteCalls' ? { calls: [{ id: 'd0', tags: [] }], reqVotes: 1 } : { success: true },
+    )
+    const actions = new OrkActions({ ...dependencies, store: tempStore() })
+    try {
+      await actions.ready()
+      const valid = (await actions.pushAction({
+        query: {},
+        action: 'reboot',
+        params: [],
+        voter: 'joe',
+        authPerms: ['miner:w'],
+      })) as { id: number }
+      // pushAction stores nothing when every rack failed, so such a record is written through the
+      // approver, as another writer of the store could.
+      const invalid = await actions.approver.pushAction({
+        action: 'reboot',
+        payload: [
+          [],
+          { r1: { calls: [], error: 'UNKNOWN_METHOD' }, r2: { calls: [], error: 'CHANNEL_CLOSED' } },
+          ['miner'],
+        ],
+        voter: 'joe',
+        reqVotesPos: 1,
+        reqVotesNeg: 1,
+      })
+      await actions.approver.execActions()
+      const idsOf = async (groupBatch: boolean) =>
+        ((await actions.queryActions({ queries: [{ type: 'done' }], groupBatch })).done as { id: number }[]).map(
+          (action) => action.id,
+        )
+      expect(await idsOf(false)).toEqual([valid.id, invalid.id])
+      expect(await idsOf(true)).toEqual([valid.id])
+    } finally {
+      await actions.close()
+    }
   })
 })
 
@@ -545,6 +745,42 @@ describe('execution deadline', () => {
       const calls = (data.payload[1] as Record<string, { calls: { id: string; result?: unknown }[] }>)['miner-rack-1']!
       expect(calls.calls.map((call) => call.result)).toEqual([{ done: 'd0' }, { done: 'd1' }, { done: 'd2' }])
     } finally {
+      await actions.close()
+    }
+  })
+})
+
+describe('execution progress', () => {
+  it('is stored after each call: while the second call runs, the executing record has the first result', async () => {
+    let secondStarted!: () => void
+    const started = new Promise<void>((resolve) => (secondStarted = resolve))
+    let releaseSecond!: () => void
+    const released = new Promise<void>((resolve) => (releaseSecond = resolve))
+    const { actions, actionId } = await rebootOfThreeDevices(async (payload) => {
+      const { id } = payload as { id: string }
+      if (id === 'd1') {
+        secondStarted()
+        await released
+      }
+      return { done: id }
+    })
+    const pass = actions.approver.execActions()
+    try {
+      await started
+      // What a crash now would leave: d0's outcome is kept, so it is neither lost nor sent again.
+      const stored = await waitFor(
+        async () => {
+          const { data } = await actions.approver.getAction('executing', actionId)
+          return (data.payload[1] as Record<string, { calls: { id: string; result?: unknown }[] }>)['miner-rack-1']!
+            .calls
+        },
+        (calls) => calls[0]?.result !== undefined,
+        2_000,
+      )
+      expect(stored.map((call) => call.result)).toEqual([{ done: 'd0' }, undefined, undefined])
+    } finally {
+      releaseSecond()
+      await pass
       await actions.close()
     }
   })

@@ -28,8 +28,26 @@ const untilDone = (id: number) =>
 
 const callsOf = (id: number): ExecutedCall[] => harness.site.executedCalls().filter((call) => call.actionId === id)
 
+/**
+ * An automation that runs every 100 ms once allowed (the shipped example's isAutoSleepAllowed is
+ * false) and pushes a reboot per container tag of the miners without any write permission: each
+ * push targets nothing and touches no device, but is still a pushAction.
+ */
+const AUTOMATION = {
+  tagPrefix: 'container-',
+  crossThingType: 'miner',
+  action: 'reboot',
+  params: [],
+  authPerms: [],
+  listThingsReq: { query: { tags: { $in: ['t-miner'] } }, fields: { tags: 1 } },
+  minActionTsDiff: 3_600_000,
+  crossThingsActionReq: { devicesCondition: [], fields: { id: 1 } },
+  voter: 'automation-under-test',
+  agrrListThingsIntvlMs: 100,
+}
+
 beforeAll(async () => {
-  harness = await startHarness({ orkOptions: { config: fastActionsConfig() } })
+  harness = await startHarness({ orkOptions: { config: { ...fastActionsConfig(), crossAggrAction: AUTOMATION } } })
   const racks = harness.site.racks
   minerRacks = racks.filter((rack) => rack.type.startsWith('miner')).map((rack) => rack.id)
   containerRack = racks.find((rack) => rack.type.startsWith('container'))!.id
@@ -390,6 +408,25 @@ describe('batches', () => {
     expect(found[2]).toEqual(found[0])
   })
 
+  it('stores a numeric batchActionUID as text, which a suffix then finds', async () => {
+    const pushed = await push({
+      query: {},
+      action: 'rackReboot',
+      params: [],
+      rackType: 'powermeter',
+      batchActionUID: 4711,
+    })
+    try {
+      expect((pushed.data as { batchActionUID?: unknown } | undefined)?.batchActionUID).toBe('4711')
+      const found = (await harness.call('queryActions', { queries: [{ type: 'voting' }], suffix: '4711' })) as {
+        voting: { id: number }[]
+      }
+      expect(found.voting.map((action) => action.id)).toEqual([pushed.id])
+    } finally {
+      await harness.call('cancelActionsBatch', { ids: [pushed.id], voter: 'joe' })
+    }
+  })
+
   it('checks every element before pushing any', async () => {
     const before = (await harness.call('queryActions', { queries: [{ type: 'voting' }] })) as { voting: unknown[] }
     await expect(
@@ -452,6 +489,8 @@ describe('bad payloads', () => {
     ['pushActionsBatch', { batchActionsPayload: [5] }, 'ERR_PAYLOAD_INVALID'],
     ['pushActionsBatch', { batchActionsPayload: [{ query: {}, action: '' }] }, 'ERR_ACTION_INVALID'],
     ['getAction', { id: 1, type: 'nope' }, 'ERR_SUBDB_UNKOWN'],
+    // the type is checked before the id, as the approver does (4.15)
+    ['getAction', { id: {}, type: 'nope' }, 'ERR_SUBDB_UNKOWN'],
     ['getAction', { id: 1, type: 'done' }, 'ERR_ACTION_ID_NOT_FOUND'],
     ['getAction', { id: 'abc', type: 'done' }, 'ERR_ACTION_ID_NOT_FOUND'],
     ['getAction', { id: -5, type: 'done' }, 'ERR_ACTION_ID_NOT_FOUND'],
@@ -477,6 +516,11 @@ describe('bad payloads', () => {
       await expect(harness.call(method, payload)).rejects.toEqual(remoteError(code))
     })
   }
+
+  it('accepts exactly MAX_REQUEST_IDS ids', async () => {
+    // one id repeated: an id asked again is looked up once
+    expect(await harness.call('getActionsBatch', { ids: new Array(MAX_REQUEST_IDS).fill(1) })).toEqual([])
+  })
 
   it('answers unknown ids of getActionsBatch by omitting them (Q24)', async () => {
     expect(await harness.call('getActionsBatch', { ids: [1, 'x', -3] })).toEqual([])
@@ -519,5 +563,27 @@ describe('audit log', () => {
     const oldest = (await harness.call('getAuditLog', { limit: 2, reverse: true })) as { seq: number }[]
     expect(oldest[0]!.seq).toBeLessThan(oldest[1]!.seq)
     expect(await harness.call('getAuditLog', { voter: 'nobody' })).toEqual([])
+  })
+
+  it("records the automation's pushes with caller automation", async () => {
+    const since = Date.now()
+    await harness.call('setGlobalConfig', { isAutoSleepAllowed: true })
+    try {
+      const [entry] = await waitFor(
+        () =>
+          harness.call('getAuditLog', { start: since, method: 'pushAction', voter: AUTOMATION.voter }) as Promise<
+            Record<string, unknown>[]
+          >,
+        (found) => found.length > 0,
+      )
+      expect(entry).toMatchObject({
+        kind: 'request',
+        caller: 'automation',
+        outcome: 'ok',
+        request: { action: 'reboot', authPerms: [] },
+      })
+    } finally {
+      await harness.call('setGlobalConfig', { isAutoSleepAllowed: false })
+    }
   })
 })

@@ -2,7 +2,25 @@ import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { RpcNode } from '@ork/rpc-transport'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { inertContext } from '../src/api/api-document.ts'
+import { orkMethods } from '../src/methods/index.ts'
 import { type Harness, startHarness } from './support/harness.ts'
+
+/** The `w` methods of the reference's method table (ork-behaviour.md 2.1). */
+const REFERENCE_WRITE_METHODS = [
+  'registerRack',
+  'forgetRacks',
+  'forgetThings',
+  'saveThingComment',
+  'editThingComment',
+  'deleteThingComment',
+  'pushAction',
+  'pushActionsBatch',
+  'setGlobalConfig',
+  'voteAction',
+  'cancelActionsBatch',
+  'saveWrkSettings',
+]
 
 let harness: Harness
 let readOnly: RpcNode
@@ -49,6 +67,20 @@ describe('restart, firewall and read-only peers', () => {
     expect(refused).toMatchObject({ code: 'REQUEST_ERROR', causeMessage: 'ERR_MISSING_WRITE_PERMISSIONS' })
     // nothing was forgotten
     expect(await harness.call('listRacks', {})).toHaveLength(1)
+  })
+
+  it("refuses a read-only peer every write method: the reference's and any the ork registers as w", async () => {
+    // The reference's list catches a write method registered as r; the registered list covers new ones.
+    const registered = orkMethods(inertContext())
+      .filter((method) => method.op === 'w')
+      .map((method) => method.name)
+    for (const method of new Set([...REFERENCE_WRITE_METHODS, ...registered])) {
+      const refused = await readOnly.request(harness.ork.rpcPublicKey, method, {}, { timeout: 15_000 }).then(
+        () => null,
+        (error: unknown) => error,
+      )
+      expect(refused, method).toMatchObject({ code: 'REQUEST_ERROR', causeMessage: 'ERR_MISSING_WRITE_PERMISSIONS' })
+    }
   })
 
   it('refuses a peer outside allow/allowReadOnly', async () => {
