@@ -183,6 +183,8 @@ describe('success paths and failure policies, method by method', () => {
     )
     await expect(harness.call('listThings', { sort: sortOn(MAX_SORT_KEYS) })).resolves.toBeInstanceOf(Array)
     await expect(harness.call('listThings', { offset: -1 })).rejects.toEqual(remoteError('ERR_OFFSET_INVALID'))
+    // 0 is a valid count, forwarded to the racks like any other
+    await expect(harness.call('listThings', { offset: 0, limit: 0 })).resolves.toBeInstanceOf(Array)
     const code = { body: 'function () { return true }', args: [], lang: 'js' }
     await expect(harness.call('listThings', { query: { $expr: { $function: code } } })).rejects.toEqual(
       remoteError('ERR_QUERY_INVALID'),
