@@ -57,6 +57,10 @@ function fakeRacks(racks: RackRecord[], answer: (rack: RackRecord, method: strin
 
 const rack = (id: string, type: string): RackRecord => ({ id, type, info: { rpcPublicKey: 'ab'.repeat(32) } })
 
+/** A reboot of every miner the racks name, pushed by joe; `extra` overrides or adds fields. */
+const minerReboot = (extra: Record<string, unknown> = {}) =>
+  ({ query: {}, action: 'reboot', params: [], voter: 'joe', authPerms: ['miner:w'], ...extra }) as PushActionRequest
+
 /** Corestores on temp directories, closed and removed after each test. */
 const tempStores: { directory: string; store: Corestore }[] = []
 afterEach(async () => {
@@ -96,13 +100,7 @@ async function rebootOfThreeDevices(
     ...(auditLog ? { auditLog } : {}),
   })
   await actions.ready()
-  const pushed = await actions.pushAction({
-    query: {},
-    action: 'reboot',
-    params: [],
-    voter: 'joe',
-    authPerms: ['miner:w'],
-  } as PushActionRequest)
+  const pushed = await actions.pushAction(minerReboot())
   return { actions, auditLog, actionId: pushed.id as number }
 }
 
@@ -515,13 +513,10 @@ describe('voteAction on an action of two rack types', () => {
     const actions = new OrkActions({ ...dependencies, store: tempStore() })
     try {
       await actions.ready()
-      const pushed = (await actions.pushAction({
-        query: {},
-        action: 'reboot',
-        params: [],
-        voter: 'joe',
-        authPerms: ['miner:w', 'container:w'],
-      })) as { id: number; data: { payload: unknown[] } }
+      const pushed = (await actions.pushAction(minerReboot({ authPerms: ['miner:w', 'container:w'] }))) as {
+        id: number
+        data: { payload: unknown[] }
+      }
       expect(pushed.data.payload[2]).toEqual(['miner', 'container'])
       const vote = (authPerms: unknown) => actions.voteAction({ id: pushed.id, voter: 'ann', approve: true, authPerms })
       await expect(vote(['miner'])).rejects.toThrow('ERR_ACTION_DENIED')
@@ -543,14 +538,7 @@ describe('queryActions', () => {
     const actions = new OrkActions({ ...dependencies, store: tempStore() })
     await actions.ready()
     for (const batchActionUID of uids) {
-      await actions.pushAction({
-        query: {},
-        action: 'reboot',
-        params: [],
-        voter: 'joe',
-        authPerms: ['miner:w'],
-        batchActionUID,
-      })
+      await actions.pushAction(minerReboot({ batchActionUID }))
     }
     const uidsOf = async (request: Parameters<OrkActions['queryActions']>[0]) =>
       ((await actions.queryActions(request)).ready as { batchActionUID?: string }[]).map(
@@ -587,13 +575,7 @@ describe('queryActions', () => {
     const actions = new OrkActions({ ...dependencies, store: tempStore() })
     try {
       await actions.ready()
-      const valid = (await actions.pushAction({
-        query: {},
-        action: 'reboot',
-        params: [],
-        voter: 'joe',
-        authPerms: ['miner:w'],
-      })) as { id: number }
+      const valid = (await actions.pushAction(minerReboot())) as { id: number }
       // pushAction stores nothing when every rack failed, so such a record is written through the
       // approver, as another writer of the store could.
       const invalid = await actions.approver.pushAction({
