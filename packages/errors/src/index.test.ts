@@ -10,6 +10,14 @@ describe('OrkError', () => {
     expect(error).toBeInstanceOf(Error)
   })
 
+  it('names itself OrkError in traces and keeps the cause', () => {
+    const cause = new Error('socket closed')
+    const error = new OrkError('ERR_RACK_TIMEOUT', undefined, { cause })
+    expect(String(error)).toBe('OrkError: ERR_RACK_TIMEOUT')
+    expect(error.cause).toBe(cause)
+    expect(new OrkError('ERR_X').details).toBeUndefined()
+  })
+
   it('is recognised by isOrkError, with or without a code', () => {
     const error = new OrkError('ERR_X')
     expect(isOrkError(error)).toBe(true)

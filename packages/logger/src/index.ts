@@ -37,11 +37,15 @@ export function debugMatcher(patterns: string): (namespace: string) => boolean {
   return (namespace) => !exclude.some((r) => r.test(namespace)) && include.some((r) => r.test(namespace))
 }
 
+/** The keys every line starts with; a field of the same name is written as `_<name>` instead. */
+const LINE_KEYS = new Set(['time', 'level', 'ns', 'msg'])
+
 function safeFields(fields: LogFields | undefined): LogFields {
   if (!fields) return {}
   const out: LogFields = {}
   for (const [key, value] of Object.entries(fields)) {
-    out[key] = value instanceof Error ? { message: value.message, code: (value as { code?: unknown }).code } : value
+    out[LINE_KEYS.has(key) ? `_${key}` : key] =
+      value instanceof Error ? { message: value.message, code: (value as { code?: unknown }).code } : value
   }
   return out
 }

@@ -63,6 +63,17 @@ describe('parseCliArgs', () => {
     expect(usage(['-s', key, '-m', 'x', '--verbose'])).toThrow(/unknown option "--verbose"/)
   })
 
+  it('takes the bounds of -t and --bootstrap ports, and ignores empty --bootstrap entries', () => {
+    const base = ['-s', key, '-m', 'x']
+    expect(parseCliArgs([...base, '-t', '2147483647']).timeoutMs).toBe(2_147_483_647)
+    expect(parseCliArgs([...base, '-t', '1']).timeoutMs).toBe(1)
+    expect(parseCliArgs([...base, '--bootstrap', 'h:65535,', '--bootstrap', 'h:1']).bootstrap).toEqual([
+      { host: 'h', port: 65_535 },
+      { host: 'h', port: 1 },
+    ])
+    expect(() => parseCliArgs([...base, '--bootstrap', 'h:0'])).toThrow(/--bootstrap: expected host:port, got "h:0"/)
+  })
+
   it('needs nothing else with --help', () => {
     expect(parseCliArgs(['--help']).help).toBe(true)
   })
@@ -77,5 +88,14 @@ describe('dhtOptionsFor', () => {
     })
     expect(dhtOptionsFor([{ host: '10.0.0.1', port: 5 }])).toEqual({ bootstrap: [{ host: '10.0.0.1', port: 5 }] })
     expect(dhtOptionsFor([])).toEqual({})
+  })
+
+  it('keeps the default binding when any bootstrap node is off loopback', () => {
+    // bound to 127.0.0.1, the client could not reach the remote node
+    const mixed = [
+      { host: '127.0.0.1', port: 5 },
+      { host: '10.0.0.1', port: 6 },
+    ]
+    expect(dhtOptionsFor(mixed)).toEqual({ bootstrap: mixed })
   })
 })

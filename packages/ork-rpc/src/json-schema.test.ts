@@ -68,6 +68,8 @@ describe('validateOrkRequest against the generated reference', () => {
     expect(orkMethod('toString')).toBeUndefined()
     expect(similarMethodNames('listrack')).toContain('listRacks')
     expect(similarMethodNames('nothingLikeAnyMethodAtAll')).toEqual([])
+    // two edits away is still close
+    expect(similarMethodNames('listRak')).toContain('listRacks')
   })
 })
 
@@ -87,6 +89,16 @@ describe('findSchemaViolation keywords', () => {
     expect(findSchemaViolation({ oneOf: [{ type: 'number' }, { type: 'integer' }] }, 4)?.message).toBe(
       'matches more than one alternative',
     )
+    expect(findSchemaViolation({ type: 'number', exclusiveMaximum: 3 }, 3)?.message).toBe('expected < 3')
+    expect(findSchemaViolation({ type: 'number', exclusiveMaximum: 3 }, 2.9)).toBeNull()
+    expect(findSchemaViolation({ type: 'array', maxItems: 2 }, [1, 2])).toBeNull()
+    expect(findSchemaViolation({ type: 'array', maxItems: 2 }, [1, 2, 3])?.message).toBe('expected at most 2 items')
+    // a required field the schema does not describe
+    expect(findSchemaViolation({ type: 'object', required: ['a'] }, {})).toEqual({
+      path: '/a',
+      message: 'is required',
+      code: undefined,
+    })
     expect(findSchemaViolation({ type: 'number' }, 4.5)).toBeNull()
     expect(findSchemaViolation({ type: ['string', 'null'] }, null)).toBeNull()
     expect(

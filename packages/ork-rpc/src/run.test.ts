@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { RpcNode } from '@ork/rpc-transport'
@@ -12,6 +12,8 @@ let directory: string
 let bootstrap: string[]
 const seen: unknown[] = []
 const release: (() => void)[] = []
+/** Requests of the `never` method, answered only when the suite ends. */
+const held: (() => void)[] = []
 
 beforeAll(async () => {
   testnet = await createLoopbackTestnet()
@@ -23,11 +25,20 @@ beforeAll(async () => {
   })
   server.respond('whoAmI', (_data, context) => context.remotePublicKey.toString('hex'))
   server.respond('slow', () => new Promise<number>((done) => release.push(() => done(1))))
+  server.respond('never', () => new Promise<number>((done) => held.push(() => done(1))))
+  server.respond('listThings', (data) => {
+    seen.push(data)
+    return []
+  })
+  server.respond('refuse', (data) => {
+    throw new Error((data as { message: string }).message)
+  })
+  server.respondRaw('echo', (data) => data)
   await server.listen()
   bootstrap = testnet.bootstrap.flatMap(({ host, port }) => ['--bootstrap', `${host}:${port}`])
 })
 afterAll(async () => {
-  for (const done of release) done()
+  for (const done of [...release, ...held]) done()
   await server?.close()
   await testnet?.destroy()
   rmSync(directory, { recursive: true, force: true })
@@ -122,5 +133,134 @@ describe('runOrkRpc in process', () => {
     const { out, io } = capture()
     expect(await runOrkRpc(['-h'], io)).toBe(0)
     expect(out.join('')).toContain('Usage: ork-rpc -s <key|status file> -m <method>')
+  })
+})
+
+describe('runOrkRpc: what reaches the user', () => {
+  const serverKey = () => server.rpcPublicKey.toString('hex')
+  const run = async (args: string[], io: Partial<Parameters<typeof runOrkRpc>[1]> = {}) => {
+    const { out, err, io: captured } = capture()
+    const code = await runOrkRpc([...bootstrap, ...args], { ...captured, ...io })
+    return { code, stdout: out.join(''), stderr: err.join('') }
+  }
+
+  it('prints the reply as indented JSON without --raw', async () => {
+    const result = await run(['-s', serverKey(), '-m', 'listRacks'])
+    expect(result).toEqual({ code: ExitCode.OK, stdout: '[\n  {\n    "id": "rack-1"\n  }\n]\n', stderr: '' })
+  })
+
+  it('reads the key from the rpcPublicKey of a status file, relative to cwd', async () => {
+    mkdirSync(join(directory, 'status'), { recursive: true })
+    writeFileSync(join(directory, 'status', 'ork.json'), JSON.stringify({ rpcPublicKey: serverKey().toUpperCase() }))
+    const result = await run(['-s', 'status/ork.json', '-m', 'listRacks', '--raw'])
+    expect(result).toEqual({ code: ExitCode.OK, stdout: '[{"id":"rack-1"}]\n', stderr: '' })
+  })
+
+  it('refuses a status file that is not JSON or holds no valid rpcPublicKey (exit 2)', async () => {
+    const cases: [string, string, RegExp][] = [
+      ['not-json.json', '{', /^ork-rpc: USAGE: -s: not-json\.json is not a JSON status file/],
+      // the client key is not the server's: it must not be taken instead
+      ['client-only.json', JSON.stringify({ rpcClientKey: serverKey() }), /holds no rpcPublicKey/],
+      ['bad-key.json', JSON.stringify({ rpcPublicKey: 'zz' }), /holds no rpcPublicKey/],
+    ]
+    for (const [name, content, message] of cases) {
+      writeFileSync(join(directory, name), content)
+      const result = await run(['-s', name, '-m', 'listRacks', '-t', '2000'])
+      expect(result.code, name).toBe(ExitCode.USAGE)
+      expect(result.stderr, name).toMatch(message)
+    }
+  })
+
+  it('refuses -d that is not JSON without sending it (exit 2); a blank -d is {}', async () => {
+    const before = seen.length
+    const bad = await run(['-s', serverKey(), '-m', 'listRacks', '-d', '{"type":'])
+    expect(bad.code).toBe(ExitCode.USAGE)
+    expect(bad.stderr).toMatch(/^ork-rpc: USAGE: -d: not valid JSON \(/)
+    expect(seen).toHaveLength(before)
+    expect(await run(['-s', serverKey(), '-m', 'listRacks', '-d', '  \n'])).toMatchObject({ code: ExitCode.OK })
+    expect(seen.at(-1)).toEqual({})
+  })
+
+  it('reads -f relative to cwd, and refuses a file it cannot read (exit 2)', async () => {
+    writeFileSync(join(directory, 'payload.json'), '{"type":"from-file"}')
+    expect((await run(['-s', serverKey(), '-m', 'listRacks', '-f', 'payload.json'])).code).toBe(ExitCode.OK)
+    expect(seen.at(-1)).toEqual({ type: 'from-file' })
+    const missing = await run(['-s', serverKey(), '-m', 'listRacks', '-f', 'no-such-payload.json'])
+    expect(missing).toEqual({
+      code: ExitCode.USAGE,
+      stdout: '',
+      stderr: 'ork-rpc: USAGE: -f: cannot read no-such-payload.json (ENOENT)\n',
+    })
+  })
+
+  it('refuses a payload the API reference refuses (exit 2, not sent); --no-validate sends it', async () => {
+    const before = seen.length
+    const refused = await run(['-s', serverKey(), '-m', 'listThings', '-d', '{"limit":"ten"}'])
+    expect(refused.code).toBe(ExitCode.USAGE)
+    expect(refused.stderr).toMatch(/^ork-rpc: ERR_LIMIT_INVALID: invalid payload for listThings, not sent: \/limit: /)
+    expect(seen).toHaveLength(before)
+    const sent = await run(['-s', serverKey(), '-m', 'listThings', '-d', '{"limit":"ten"}', '--no-validate'])
+    expect(sent).toEqual({ code: ExitCode.OK, stdout: '[]\n', stderr: '' })
+    expect(seen.at(-1)).toEqual({ limit: 'ten' })
+  })
+
+  it("reports the server's error with exit 1, under its ERR_ code when it has one", async () => {
+    const coded = await run(['-s', serverKey(), '-m', 'refuse', '-d', '{"message":"ERR_RACK_NOTFOUND"}'])
+    expect(coded).toEqual({
+      code: ExitCode.REMOTE_ERROR,
+      stdout: '',
+      stderr: 'ork-rpc: ERR_RACK_NOTFOUND: the server refused refuse: [HRPC_ERR]=ERR_RACK_NOTFOUND\n',
+    })
+    const plain = await run(['-s', serverKey(), '-m', 'refuse', '-d', '{"message":"disk full"}', '--raw'])
+    expect(plain.code).toBe(ExitCode.REMOTE_ERROR)
+    expect(JSON.parse(plain.stderr)).toEqual({
+      error: 'REMOTE_ERROR',
+      message: 'the server refused refuse: [HRPC_ERR]=disk full',
+    })
+  })
+
+  it('gives up after -t ms (exit 3)', async () => {
+    const result = await run(['-s', serverKey(), '-m', 'never', '-t', '500'])
+    expect(result).toEqual({
+      code: ExitCode.TRANSPORT,
+      stdout: '',
+      stderr: 'ork-rpc: TIMEOUT_EXCEEDED: no reply to never within 500 ms\n',
+    })
+  })
+
+  it('does not suggest the very method the server lacks (exit 3)', async () => {
+    // registerRack is in the ork's reference, but this server (like a rack) has no such method
+    const result = await run(['-s', serverKey(), '-m', 'registerRack', '--no-validate'])
+    expect(result.code).toBe(ExitCode.TRANSPORT)
+    expect(result.stderr).toMatch(/^ork-rpc: UNKNOWN_METHOD: the server has no method "registerRack"/)
+    expect(result.stderr).not.toContain('did you mean registerRack')
+  })
+
+  it('sends the bytes as given to raw methods, and ends the reply with a newline unless --raw', async () => {
+    const echoed = await run(['-s', serverKey(), '-m', 'echo', '-d', 'not {json'])
+    expect(echoed).toEqual({ code: ExitCode.OK, stdout: 'not {json\n', stderr: '' })
+    expect((await run(['-s', serverKey(), '-m', 'echo', '-d', 'not {json', '--raw'])).stdout).toBe('not {json')
+  })
+
+  it('reports a bad command line as one JSON line with --raw, and with a hint without it', async () => {
+    const raw = await run(['-s', serverKey(), '--raw'])
+    expect(raw.code).toBe(ExitCode.USAGE)
+    expect(raw.stderr).toBe('{"error":"USAGE","message":"-m <method> is required"}\n')
+    const plain = await run(['-s', serverKey()])
+    expect(plain.stderr).toBe('ork-rpc: USAGE: -m <method> is required\nRun ork-rpc --help for the options.\n')
+  })
+
+  it('removes its temporary client store after the call', async () => {
+    const scratch = mkdtempSync(join(tmpdir(), 'ork-rpc-tmp-'))
+    const previous = process.env.TMPDIR
+    process.env.TMPDIR = scratch
+    try {
+      expect((await run(['-s', serverKey(), '-m', 'listRacks'])).code).toBe(ExitCode.OK)
+      expect(readdirSync(scratch)).toEqual([])
+    } finally {
+      if (previous === undefined) delete process.env.TMPDIR
+      else process.env.TMPDIR = previous
+      rmSync(scratch, { recursive: true, force: true })
+    }
   })
 })

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { RackModel } from './rack-model.ts'
+import { aggregateLogs } from './tail-log.ts'
 
 const NOW = 1_700_000_000_000
 const FIVE_MINUTES = 300_000
@@ -24,6 +25,14 @@ describe('determinism', () => {
     expect(await wire(first, 'tailLog', logRequest)).toEqual(await wire(second, 'tailLog', logRequest))
     const other = minerRack({ seed: 8 })
     expect(await wire(other, 'tailLog', logRequest)).not.toEqual(await wire(first, 'tailLog', logRequest))
+  })
+
+  it('gives two racks of one site (same seed) different devices', async () => {
+    const macs = async (rackNumber: number) =>
+      ((await wire(minerRack({ rackNumber }), 'listThings', { limit: 5 })) as Thing[]).map(
+        (thing) => thing.info.macAddress,
+      )
+    expect(await macs(2)).not.toEqual(await macs(1))
   })
 })
 
@@ -137,6 +146,10 @@ describe('tailLog', () => {
     expect(straddling).toHaveLength(10)
     // without a range or limit the real rack reads rotation 0 once: nothing found is []
     expect(await rack.handle('tailLog', { key: 'thing-5m', tag: 'am-s19xp-r1-0001', start: NOW + DAY })).toEqual([])
+    // with a limit it walks on to the next rotation, which does not exist
+    await expect(
+      rack.handle('tailLog', { key: 'thing-5m', tag: 'am-s19xp-r1-0001', start: NOW + DAY, limit: 5 }),
+    ).rejects.toThrow('ERR_LOG_NOTFOUND')
   })
 
   it('returns 100 records newest first, aligned to 5 minutes, with the miner stat fields', async () => {
@@ -233,6 +246,42 @@ describe('tailLog', () => {
     expect(rtd).toHaveLength(1)
     expect(rtd[0]).not.toHaveProperty('ts')
     expect(rtd[0]).toHaveProperty('power_w_sum')
+  })
+
+  it('honours an explicit limit, and has no older rotation (offset ≥ 1: ERR_LOG_NOTFOUND)', async () => {
+    const rack = minerRack()
+    expect(await rack.handle('tailLog', { key: 'stat-5m', tag: 't-miner', limit: 3 })).toHaveLength(3)
+    expect(await rack.handle('tailLog', { key: 'thing-5m', tag: 'am-s19xp-r1-0001', limit: 7 })).toHaveLength(7)
+    await expect(rack.handle('tailLog', { key: 'stat-5m', tag: 't-miner', offset: 1 })).rejects.toThrow(
+      'ERR_LOG_NOTFOUND',
+    )
+  })
+
+  it('averages grouped records with shouldCalculateAvg, sums them without', async () => {
+    const hour = 3_600_000
+    const end = Math.floor(NOW / hour) * hour - 1
+    const request = { key: 'stat-5m', tag: 't-miner', start: end + 1 - hour, end, groupRange: '1H' }
+    const [summed] = (await wire(minerRack(), 'tailLog', request)) as Array<{ hashrate_mhs_1m_cnt: number }>
+    const [averaged] = (await wire(minerRack(), 'tailLog', { ...request, shouldCalculateAvg: true })) as Array<{
+      hashrate_mhs_1m_cnt: number
+    }>
+    expect(averaged?.hashrate_mhs_1m_cnt).toBeLessThanOrEqual(30)
+    expect(summed?.hashrate_mhs_1m_cnt).toBeCloseTo((averaged?.hashrate_mhs_1m_cnt ?? 0) * 12)
+  })
+
+  it('reads groupRange units H, D, W, M', () => {
+    const records = [0, 3 * DAY, 8 * DAY].map((ts) => ({ ts, n: 1 }))
+    expect(aggregateLogs(records, '1W', false)).toEqual([
+      { ts: `0-${7 * DAY - 1}`, n: 2 },
+      { ts: `${7 * DAY}-${14 * DAY - 1}`, n: 1 },
+    ])
+    expect(aggregateLogs(records, '2D', false).map((row) => row.ts)).toEqual([
+      `0-${2 * DAY - 1}`,
+      `${2 * DAY}-${4 * DAY - 1}`,
+      `${8 * DAY}-${10 * DAY - 1}`,
+    ])
+    expect(aggregateLogs(records, '1M', false)).toEqual([{ ts: `0-${30 * DAY - 1}`, n: 3 }])
+    expect(aggregateLogs(records, '24h', false)).toHaveLength(3)
   })
 
   it('gives containers, powermeters and sensors their stat fields', async () => {
@@ -440,6 +489,34 @@ describe('write path', () => {
     ])
   })
 
+  it('records a device action that failed, with its error', async () => {
+    const rack = minerRack()
+    const request = { id: 'am-s19xp-r1-0002', method: 'setPowerMode', params: ['turbo', { actionId: 9 }] }
+    await expect(rack.handle('queryThing', request)).rejects.toThrow('ERR_SET_POWER_MODE_INVALID')
+    expect(rack.executedCalls).toEqual([
+      {
+        rackId: 'miner-am-s19xp-rack-1',
+        method: 'queryThing',
+        thingId: 'am-s19xp-r1-0002',
+        action: 'setPowerMode',
+        params: ['turbo', { actionId: 9 }],
+        actionId: 9,
+        at: NOW,
+        error: 'ERR_SET_POWER_MODE_INVALID',
+      },
+    ])
+  })
+
+  it('counts the things applyThings acted on, and forgets every thing with all', async () => {
+    const rack = minerRack({ count: 4 })
+    expect(await rack.handle('applyThings', { method: 'setLED', query: {}, params: [true] })).toBe(4)
+    expect(
+      await rack.handle('applyThings', { method: 'setLED', query: { code: 'AM-S19XP-0001' }, params: [true] }),
+    ).toBe(1)
+    expect(await rack.handle('forgetThings', { all: true })).toBe(1)
+    expect(await rack.handle('getThingsCount', {})).toBe(0)
+  })
+
   it('handles comments with author checks', async () => {
     const rack = minerRack({ count: 1 })
     const thingId = 'am-s19xp-r1-0001'
@@ -477,6 +554,8 @@ describe('other methods and wrong requests', () => {
     await expect(rack.handle('saveWrkSettings', {})).rejects.toThrow('ERR_ENTRIES_INVALID')
     expect(await rack.handle('saveWrkSettings', { entries: { a: 1 } })).toEqual({ a: 1 })
     expect(await rack.handle('getWrkSettings', {})).toEqual({ a: 1 })
+    // entries merge into the settings saved before
+    expect(await rack.handle('saveWrkSettings', { entries: { b: 2 } })).toEqual({ a: 1, b: 2 })
     await expect(rack.handle('getHistoricalLogs', {})).rejects.toThrow('ERR_INFO_HISTORY_LOG_TYPE_INVALID')
   })
 
@@ -484,6 +563,17 @@ describe('other methods and wrong requests', () => {
     await expect(minerRack().handle('listThings', null)).rejects.toThrow(
       "Cannot read properties of null (reading 'offset')",
     )
+    await expect(minerRack().handle('getWriteCalls', null)).rejects.toThrow(
+      "Cannot destructure property 'query' of 'data' as it is null.",
+    )
+  })
+
+  it('answers only its own methods: firmware methods on miner racks alone', async () => {
+    const container = new RackModel({ type: 'container-bd-d40', count: 1, seed: 1, now: () => NOW })
+    expect(container.methods()).not.toContain('listFirmwares')
+    expect(minerRack().methods()).toContain('listFirmwares')
+    await expect(container.handle('listFirmwares', {})).rejects.toThrow('ERR_METHOD_UNKNOWN')
+    await expect(minerRack().handle('explode', {})).rejects.toThrow('ERR_METHOD_UNKNOWN')
   })
 
   it('reports historical alerts with the thing attached', async () => {

@@ -27,6 +27,8 @@ describe('answerRackRequest', () => {
   it('echoes echo and ping raw', async () => {
     const reply = await answerRackRequest(rack(), {}, neverParked, 'echo', Buffer.from([1, 2, 3]))
     expect([...reply]).toEqual([1, 2, 3])
+    const ping = await answerRackRequest(rack(), {}, neverParked, 'ping', Buffer.from('not json'))
+    expect(ping.toString()).toBe('not json')
   })
 
   it('injects failures, garbage and delays per method', async () => {
