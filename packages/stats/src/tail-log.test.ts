@@ -308,11 +308,16 @@ describe('cross-thing aggregation (ork-behaviour.md 6)', () => {
     expect(plain).toEqual([
       { workers: [{ name: 'm1', hashrate: 4 }], ts: 1, aggrTsRange: '', aggrCount: 1, aggrIntervals: 1 },
     ])
+    // A search that finds an empty list of ids (Q43: nothing to look up, so no fan-out).
+    const searchNothing = { ...crossConfig, searchAggr: [{ $project: { _id: 0, ids: '$names' } }] }
     const noIds = await computeTailLog({
       ...options,
+      aggrStats: {
+        minerpool: { ops: { ...options.aggrStats.minerpool.ops, names: { op: 'arr_concat', src: 'names' } } },
+      },
+      aggrCrossthg: { 'minerpool-x': searchNothing },
       request: { type: 'minerpool-x', applyAggrCrossthg: true, aggrFields: { workers: 1 } },
-      // workers without a name: the search finds no ids
-      fetchRackReplies: async () => [[{ ts: 1, workers: [{ hashrate: 4 }] }]],
+      fetchRackReplies: async () => [[{ ts: 1, workers: [{ hashrate: 4 }], names: [] }]],
     })
     expect(noIds).toEqual([
       {
