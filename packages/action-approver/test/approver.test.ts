@@ -7,6 +7,7 @@ import {
   type ActionExecutor,
   type ActionRecord,
   type ActionState,
+  markUnfinishedTargetCalls,
   type PushActionOptions,
 } from '../src/index.ts'
 import { collect, openStore, type TestStore } from './store.ts'
@@ -563,6 +564,8 @@ describe('execution', () => {
       )
     }
     await ready.put(idKey(base + 10), Buffer.from('{not json'))
+    // JSON, but not a record: an array has no action or payload to read
+    await ready.put(idKey(base + 11), Buffer.from(JSON.stringify(['ping', [[]]])))
     approver.initWrk({ ping: () => 1 })
     const goneAgain = await approver.pushAction({ action: 'ping', payload: [[]], voter: 'joe', reqVotes: 1 })
     approver.initWrk({ ...worker, ping: () => 1 })
@@ -577,10 +580,12 @@ describe('execution', () => {
         error: 'ERR_PAYLOAD_INVALID',
       })
     }
-    expect((await approver.getAction('done', base + 10)).data).toMatchObject({
-      status: 'FAILED',
-      error: 'ERR_ACTION_RECORD_INVALID',
-    })
+    for (const id of [base + 10, base + 11]) {
+      expect((await approver.getAction('done', id)).data).toMatchObject({
+        status: 'FAILED',
+        error: 'ERR_ACTION_RECORD_INVALID',
+      })
+    }
     expect((await approver.getAction('done', goneAgain.id)).data.status).toBe('COMPLETED')
     expect(await collect(approver.query('ready'))).toEqual([])
     expect(await collect(approver.query('executing'))).toEqual([])
@@ -735,6 +740,27 @@ describe('execution', () => {
       error: 'ERR_ACTION_INTERRUPTED',
       payload: [[], { rack: { calls: [{ id: 'a', error: 'ERR_ACTION_INTERRUPTED' }] } }],
     })
+  })
+})
+
+describe('markUnfinishedTargetCalls', () => {
+  it('marks the calls with neither result nor error, and leaves payloads of other shapes alone', () => {
+    const payload = [[], { rack1: { calls: [{ id: 'a', result: 'ok' }, { id: 'b', error: 'E' }, { id: 'c' }, null] } }]
+    markUnfinishedTargetCalls(payload, 'ERR_ACTION_INTERRUPTED')
+    expect(payload[1]).toEqual({
+      rack1: {
+        calls: [{ id: 'a', result: 'ok' }, { id: 'b', error: 'E' }, { id: 'c', error: 'ERR_ACTION_INTERRUPTED' }, null],
+      },
+    })
+    // targets as a list, or calls that are not a list: not the ork's convention, left as they are
+    const others = [
+      [[], [{ calls: [{ id: 'x' }] }]],
+      [[], { rack1: { calls: { id: 'y' } } }],
+      [[], 'targets'],
+    ]
+    const before = structuredClone(others)
+    for (const other of others) markUnfinishedTargetCalls(other, 'ERR_ACTION_INTERRUPTED')
+    expect(others).toEqual(before)
   })
 })
 

@@ -81,6 +81,27 @@ describe('a down rack that is back but slower than the probe deadline', () => {
     expect(fanOut.health()[0]?.state).toBe('down')
   })
 
+  it('never has two probes of one rack in flight, even when a probe outlasts the probe period', async () => {
+    const { transport } = scriptedRack()
+    let echoesSent = 0
+    const counting: RackRequester = {
+      request: (key, method, data, options) => {
+        if (method === 'echo') echoesSent++
+        return transport.request(key, method, data, options)
+      },
+    }
+    // Each echo waits out its 200 ms deadline, twenty probe periods of 10 ms.
+    const fanOut = new RackFanOut({
+      transport: counting,
+      timeout: 200,
+      probeTimeout: 20,
+      downAfterFailures: 1,
+      livenessProbeEvery: 10,
+    })
+    for (let round = 0; round < 5; round++) await fanOut.fanOut([rack], 'listThings', {})
+    expect(echoesSent).toBe(1)
+  })
+
   it('gives a write the full deadline even when the rack is down: the rack may still carry it out', async () => {
     const { state, transport } = scriptedRack()
     const deadlines: number[] = []
