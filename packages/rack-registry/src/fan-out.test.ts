@@ -14,11 +14,13 @@ const timeout = (ms: number) =>
  * `silent`), `echo` answers at once unless silent. Deadlines are honoured as the real one does.
  */
 function scriptedRack() {
-  const state = { silent: true, answerMs: 150, echoes: 0 }
+  /** `echoesSent`: every echo asked; `echoes`: those answered. */
+  const state = { silent: true, answerMs: 150, echoes: 0, echoesSent: 0 }
   const transport: RackRequester = {
     request: (_key, method, data, options = {}) =>
       new Promise((resolve, reject) => {
         const deadline = options.timeout ?? 10_000
+        if (method === 'echo') state.echoesSent++
         if (method === 'echo' && !state.silent) {
           state.echoes++
           resolve(data)
@@ -57,50 +59,27 @@ describe('a down rack that is back but slower than the probe deadline', () => {
     expect(await ask()).toMatchObject({ ok: true, value: [{ id: 'thing-1' }] })
   })
 
-  it('probes a rack that stays silent at most once per probe period', async () => {
-    const { transport } = scriptedRack()
-    let echoesSent = 0
-    const counting: RackRequester = {
-      request: (key, method, data, options) => {
-        if (method === 'echo') echoesSent++
-        return transport.request(key, method, data, options)
-      },
-    }
-    const fanOut = new RackFanOut({
-      transport: counting,
-      timeout: 200,
-      probeTimeout: 20,
-      downAfterFailures: 1,
-      livenessProbeEvery: 10_000,
-    })
-    for (let round = 0; round < 4; round++) await fanOut.fanOut([rack], 'listThings', {})
-    expect(fanOut.health()[0]?.state).toBe('down')
-    expect(echoesSent).toBe(1)
-    // The echo times out at the full 200 ms deadline: no answer, so the rack stays down.
-    await new Promise((resolve) => setTimeout(resolve, 300))
-    expect(fanOut.health()[0]?.state).toBe('down')
-  })
-
-  it('never has two probes of one rack in flight, even when a probe outlasts the probe period', async () => {
-    const { transport } = scriptedRack()
-    let echoesSent = 0
-    const counting: RackRequester = {
-      request: (key, method, data, options) => {
-        if (method === 'echo') echoesSent++
-        return transport.request(key, method, data, options)
-      },
-    }
-    // Each echo waits out its 200 ms deadline, twenty probe periods of 10 ms.
-    const fanOut = new RackFanOut({
-      transport: counting,
-      timeout: 200,
-      probeTimeout: 20,
-      downAfterFailures: 1,
-      livenessProbeEvery: 10,
-    })
-    for (let round = 0; round < 5; round++) await fanOut.fanOut([rack], 'listThings', {})
-    expect(echoesSent).toBe(1)
-  })
+  // A period longer than the test, and one much shorter than the echo's 200 ms deadline: a probe
+  // still in flight is never doubled.
+  it.each([10_000, 10])(
+    'probes a silent rack once per probe period (%i ms), never twice at once, and keeps it down',
+    async (livenessProbeEvery) => {
+      const { state, transport } = scriptedRack()
+      const fanOut = new RackFanOut({
+        transport,
+        timeout: 200,
+        probeTimeout: 20,
+        downAfterFailures: 1,
+        livenessProbeEvery,
+      })
+      for (let round = 0; round < 5; round++) await fanOut.fanOut([rack], 'listThings', {})
+      expect(fanOut.health()[0]?.state).toBe('down')
+      expect(state.echoesSent).toBe(1)
+      // The echo times out at the full 200 ms deadline: no answer, so the rack stays down.
+      await new Promise((resolve) => setTimeout(resolve, 300))
+      expect(fanOut.health()[0]?.state).toBe('down')
+    },
+  )
 
   it('gives a write the full deadline even when the rack is down: the rack may still carry it out', async () => {
     const { state, transport } = scriptedRack()
