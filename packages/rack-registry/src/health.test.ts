@@ -97,8 +97,9 @@ describe('RackHealth', () => {
     // later requests, each sent after the previous failure, count
     now = 21_000
     health.recordFailure(rack, transportError('TIMEOUT_EXCEEDED'), 11_500)
+    // sent in the very millisecond the previous failure was recorded: after it, so it counts
     now = 31_000
-    health.recordFailure(rack, transportError('TIMEOUT_EXCEEDED'), 21_500)
+    health.recordFailure(rack, transportError('TIMEOUT_EXCEEDED'), 21_000)
     expect(health.isDown(rack)).toBe(true)
   })
 
