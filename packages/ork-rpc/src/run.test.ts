@@ -143,6 +143,8 @@ describe('runOrkRpc: what reaches the user', () => {
     const code = await runOrkRpc([...bootstrap, ...args], { ...captured, ...io })
     return { code, stdout: out.join(''), stderr: err.join('') }
   }
+  /** What a failed call leaves: its exit code, nothing on stdout, one message on stderr. */
+  const failure = (code: number, stderr: string) => ({ code, stdout: '', stderr })
 
   it('prints the reply as indented JSON without --raw', async () => {
     const result = await run(['-s', serverKey(), '-m', 'listRacks'])
@@ -186,11 +188,7 @@ describe('runOrkRpc: what reaches the user', () => {
     expect((await run(['-s', serverKey(), '-m', 'listRacks', '-f', 'payload.json'])).code).toBe(ExitCode.OK)
     expect(seen.at(-1)).toEqual({ type: 'from-file' })
     const missing = await run(['-s', serverKey(), '-m', 'listRacks', '-f', 'no-such-payload.json'])
-    expect(missing).toEqual({
-      code: ExitCode.USAGE,
-      stdout: '',
-      stderr: 'ork-rpc: USAGE: -f: cannot read no-such-payload.json (ENOENT)\n',
-    })
+    expect(missing).toEqual(failure(ExitCode.USAGE, 'ork-rpc: USAGE: -f: cannot read no-such-payload.json (ENOENT)\n'))
   })
 
   it('refuses a payload the API reference refuses (exit 2, not sent); --no-validate sends it', async () => {
@@ -206,11 +204,12 @@ describe('runOrkRpc: what reaches the user', () => {
 
   it("reports the server's error with exit 1, under its ERR_ code when it has one", async () => {
     const coded = await run(['-s', serverKey(), '-m', 'refuse', '-d', '{"message":"ERR_RACK_NOTFOUND"}'])
-    expect(coded).toEqual({
-      code: ExitCode.REMOTE_ERROR,
-      stdout: '',
-      stderr: 'ork-rpc: ERR_RACK_NOTFOUND: the server refused refuse: [HRPC_ERR]=ERR_RACK_NOTFOUND\n',
-    })
+    expect(coded).toEqual(
+      failure(
+        ExitCode.REMOTE_ERROR,
+        'ork-rpc: ERR_RACK_NOTFOUND: the server refused refuse: [HRPC_ERR]=ERR_RACK_NOTFOUND\n',
+      ),
+    )
     const plain = await run(['-s', serverKey(), '-m', 'refuse', '-d', '{"message":"disk full"}', '--raw'])
     expect(plain.code).toBe(ExitCode.REMOTE_ERROR)
     expect(JSON.parse(plain.stderr)).toEqual({
@@ -221,11 +220,7 @@ describe('runOrkRpc: what reaches the user', () => {
 
   it('gives up after -t ms (exit 3)', async () => {
     const result = await run(['-s', serverKey(), '-m', 'never', '-t', '500'])
-    expect(result).toEqual({
-      code: ExitCode.TRANSPORT,
-      stdout: '',
-      stderr: 'ork-rpc: TIMEOUT_EXCEEDED: no reply to never within 500 ms\n',
-    })
+    expect(result).toEqual(failure(ExitCode.TRANSPORT, 'ork-rpc: TIMEOUT_EXCEEDED: no reply to never within 500 ms\n'))
   })
 
   it('does not suggest the very method the server lacks (exit 3)', async () => {
