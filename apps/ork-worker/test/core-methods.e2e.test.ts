@@ -289,6 +289,37 @@ describe('success paths and failure policies, method by method', () => {
     expect(await harness.call('saveWrkSettings', { rackId: 'nope', entries: { a: 1 } })).toBe(0)
   })
 
+  it('leaves out, like a failing rack, a rack whose reply nests too deep to encode again', async () => {
+    // 20,000 levels parse, but stringifying them for the ork's own reply overflowed the stack:
+    // the whole listThings failed with an uncoded error. The transport now refuses such a reply.
+    const expected = await harness.call('listThings', { limit: 1000 })
+    const deep = `${'['.repeat(20_000)}${']'.repeat(20_000)}`
+    const node = await harness.newClient()
+    for (const method of ['listThings', 'getWrkConf', 'getWrkSettings']) {
+      node.respondRaw(method, () => Buffer.from(`[{"id":"deep-1","code":"X","x":${deep}}]`))
+    }
+    await node.listen()
+    const rackId = 'miner-am-s19xp-deep'
+    const registration = {
+      id: rackId,
+      type: 'miner-am-s19xp',
+      info: { rpcPublicKey: node.rpcPublicKey.toString('hex') },
+    }
+    expect(await harness.call('registerRack', registration)).toBe(1)
+    try {
+      expect(await harness.call('listThings', { limit: 1000 })).toEqual(expected)
+      expect(await harness.call('getWrkConf', { type: 'miner' })).toContainEqual({ rackId, config: null })
+      await expect(harness.call('getWrkSettings', { rackId })).rejects.toEqual(remoteError('ERR_GET_SETTINGS_FAILED'))
+      // It answered: no unreachable failure counts against it.
+      expect(harness.ork.context.racks.health().find((entry) => entry.rackId === rackId)).toMatchObject({
+        state: 'up',
+        consecutiveFailures: 0,
+      })
+    } finally {
+      await harness.call('forgetRacks', { ids: [rackId] })
+    }
+  })
+
   it('forgetRacks also forgets the health of the racks it removes', async () => {
     const extra = harness.site.registrations.find((registration) => registration.type.startsWith('miner'))!
     const health = () => harness.ork.context.racks.health().map((entry) => entry.rackId)

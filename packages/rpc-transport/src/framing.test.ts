@@ -2,7 +2,7 @@ import { isOrkError } from '@ork/errors'
 import { describe, expect, it } from 'vitest'
 import { ErrorCodes, isRetryable, RemoteError, TransportError, toTransportError } from './errors.ts'
 import { allowedPeers, buildFirewall } from './firewall.ts'
-import { errorReply, handleInputError, parseInputJSON, toOutJSON } from './framing.ts'
+import { errorReply, handleInputError, nestsDeeperThan, parseInputJSON, toOutJSON } from './framing.ts'
 
 describe('JSON framing', () => {
   it('encodes like Buffer.from(JSON.stringify(value)), TypeError included', () => {
@@ -22,6 +22,21 @@ describe('JSON framing', () => {
       }
       expect(isOrkError(caught, ErrorCodes.DATA_FORMAT)).toBe(true)
     }
+  })
+
+  it('measures nesting in containers: objects and arrays count, scalars do not', () => {
+    expect(nestsDeeperThan(1, 0)).toBe(false)
+    expect(nestsDeeperThan(null, 0)).toBe(false)
+    expect(nestsDeeperThan([], 0)).toBe(true)
+    expect(nestsDeeperThan([], 1)).toBe(false)
+    expect(nestsDeeperThan({ a: 1, b: 'x', c: null }, 1)).toBe(false)
+    // The deep branch comes last, after shallow siblings, in an array and in an object.
+    expect(nestsDeeperThan([1, {}, [[]]], 2)).toBe(true)
+    expect(nestsDeeperThan([1, {}, [[]]], 3)).toBe(false)
+    expect(nestsDeeperThan({ a: 1, b: { c: [] } }, 2)).toBe(true)
+    expect(nestsDeeperThan({ a: 1, b: { c: [] } }, 3)).toBe(false)
+    const deep = JSON.parse(`${'['.repeat(20_000)}${']'.repeat(20_000)}`)
+    expect(nestsDeeperThan(deep, 512)).toBe(true)
   })
 
   it('treats a string with the marker in its first 15 characters as a remote error', () => {

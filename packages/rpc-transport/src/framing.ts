@@ -33,6 +33,39 @@ export function parseInputJSON(body: Buffer | string | null | undefined): unknow
 }
 
 /**
+ * Deepest nesting of objects and arrays a decoded reply may have (`[]` is one level). No
+ * MiningOS reply comes near it. A deeper one still parses (V8's `JSON.parse` does not recurse),
+ * but encoding it again (`JSON.stringify`, a Hyperbee put) overflows the stack: one peer's reply
+ * would fail a whole fan-out with an uncoded `Maximum call stack size exceeded`.
+ */
+export const MAX_REPLY_DEPTH = 512
+
+/**
+ * True when `value` nests objects and arrays more than `maxDepth` levels deep. Recurses at
+ * most `maxDepth` frames, and only into containers; `for…in` because it is the quickest walk
+ * of parsed JSON objects (they have no inherited enumerable keys).
+ */
+export function nestsDeeperThan(value: unknown, maxDepth: number): boolean {
+  return typeof value === 'object' && value !== null && containerDeeperThan(value, maxDepth)
+}
+
+function containerDeeperThan(container: object, maxDepth: number): boolean {
+  if (maxDepth === 0) return true
+  if (Array.isArray(container)) {
+    for (let index = 0; index < container.length; index++) {
+      const item: unknown = container[index]
+      if (typeof item === 'object' && item !== null && containerDeeperThan(item, maxDepth - 1)) return true
+    }
+    return false
+  }
+  for (const key in container) {
+    const item = (container as Record<string, unknown>)[key]
+    if (typeof item === 'object' && item !== null && containerDeeperThan(item, maxDepth - 1)) return true
+  }
+  return false
+}
+
+/**
  * Throws a {@link RemoteError} when a decoded reply is the reference's error marker: a string
  * whose first 15 characters contain `[HRPC_ERR]=`.
  */

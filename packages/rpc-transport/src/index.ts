@@ -7,7 +7,13 @@ export {
   type TransportErrorCode,
 } from './errors.ts'
 export { buildFirewall } from './firewall.ts'
-export { handleInputError, parseInputJSON, TRANSPORT_MAX_PAYLOAD_BYTES, toOutJSON } from './framing.ts'
+export {
+  handleInputError,
+  MAX_REPLY_DEPTH,
+  parseInputJSON,
+  TRANSPORT_MAX_PAYLOAD_BYTES,
+  toOutJSON,
+} from './framing.ts'
 export {
   type BootstrapNode,
   type CorestoreLike,

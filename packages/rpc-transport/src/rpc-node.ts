@@ -10,7 +10,9 @@ import { allowedPeers, buildFirewall } from './firewall.ts'
 import {
   errorReply,
   handleInputError,
+  MAX_REPLY_DEPTH,
   messageOf,
+  nestsDeeperThan,
   parseInputJSON,
   TRANSPORT_MAX_PAYLOAD_BYTES,
   toOutJSON,
@@ -378,8 +380,9 @@ export class RpcNode {
    * Sends a JSON request and resolves with the parsed reply.
    *
    * Rejects with a {@link RemoteError} for an `[HRPC_ERR]=` reply, a {@link TransportError}
-   * for transport failures, or an `OrkError` (`ERR_FACS_NET_DATA_FORMAT` for undecodable
-   * replies and unencodable data, `ERR_FACS_NET_PAYLOAD_TOO_LARGE`, `ERR_FACS_NET_PUBLIC_KEY_INVALID`).
+   * for transport failures, or an `OrkError`: `ERR_FACS_NET_DATA_FORMAT` for undecodable
+   * replies, replies nested deeper than {@link MAX_REPLY_DEPTH} levels and unencodable data;
+   * `ERR_FACS_NET_PAYLOAD_TOO_LARGE`; `ERR_FACS_NET_PUBLIC_KEY_INVALID`.
    */
   async request(
     publicKey: string | Buffer,
@@ -397,6 +400,10 @@ export class RpcNode {
     if (value && value.byteLength > this.#maxPayloadBytes) throw new OrkError(ErrorCodes.PAYLOAD_TOO_LARGE)
     const parsed = parseInputJSON(value)
     handleInputError(parsed)
+    // A text shorter than two bytes per level cannot nest that deep: most replies skip the walk.
+    if ((value as Buffer).byteLength > 2 * MAX_REPLY_DEPTH && nestsDeeperThan(parsed, MAX_REPLY_DEPTH)) {
+      throw new OrkError(ErrorCodes.DATA_FORMAT, { reason: `reply nested deeper than ${MAX_REPLY_DEPTH} levels` })
+    }
     return parsed
   }
 

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { isOrkError, OrkError } from '@ork/errors'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { ErrorCodes, RemoteError, RpcNode, TransportError } from '../src/index.ts'
+import { ErrorCodes, MAX_REPLY_DEPTH, RemoteError, RpcNode, TransportError } from '../src/index.ts'
 import { createLoopbackTestnet, type LoopbackTestnet } from '../src/testing.ts'
 import { Fixture } from './helpers.ts'
 
@@ -32,6 +32,12 @@ beforeAll(async () => {
     return calls.flaky
   })
   server.respondRaw('notJson', () => Buffer.from('{not json'))
+  // Nested exactly `levels` deep, inside an ordinary first element (as a rack's list reply).
+  server.respondRaw('nested', (body) => {
+    const { levels, large } = JSON.parse(body.toString()) as { levels: number; large: boolean }
+    const filler = large ? `{"pad":"${'x'.repeat(200_000)}"},` : ''
+    return Buffer.from(`[${filler}{"x":${'['.repeat(levels - 2)}${']'.repeat(levels - 2)}}]`)
+  })
   server.respondRaw('rawTypeError', () => {
     throw new TypeError('bug in a raw handler')
   })
@@ -65,6 +71,19 @@ describe('bad input', () => {
   it('rejects a reply that is not JSON with ERR_FACS_NET_DATA_FORMAT', async () => {
     const error = await rejection(client.request(server.rpcPublicKey, 'notJson', {}))
     expect(isOrkError(error, ErrorCodes.DATA_FORMAT)).toBe(true)
+  })
+
+  it('rejects a reply nested deeper than MAX_REPLY_DEPTH with ERR_FACS_NET_DATA_FORMAT', async () => {
+    // 20,000 levels parse, but re-encoding them overflows the stack; MAX_REPLY_DEPTH levels pass.
+    for (const large of [false, true]) {
+      const deepest = await client.request(server.rpcPublicKey, 'nested', { levels: MAX_REPLY_DEPTH, large })
+      expect(JSON.stringify(deepest)).toContain(`${'['.repeat(MAX_REPLY_DEPTH - 2)}]`)
+      for (const levels of [MAX_REPLY_DEPTH + 1, 20_000]) {
+        const error = await rejection(client.request(server.rpcPublicKey, 'nested', { levels, large }))
+        expect(isOrkError(error, ErrorCodes.DATA_FORMAT), `${levels} levels`).toBe(true)
+        expect((error as OrkError).details).toEqual({ reason: `reply nested deeper than ${MAX_REPLY_DEPTH} levels` })
+      }
+    }
   })
 
   it('frames a handler crash on a non-object payload, and a thrown non-Error', async () => {
