@@ -34,7 +34,8 @@ describe('createLogger', () => {
     const parsed = lines.map((line) => JSON.parse(line))
     expect(parsed).toHaveLength(2)
     expect(parsed[0]).toMatchObject({ level: 'debug', ns: 'ork:worker:jobs', msg: 'shown', day: 3 })
-    expect(parsed[1]).toMatchObject({ level: 'warn', ns: 'ork:worker', rackId: 'r1', error: { message: 'boom' } })
+    expect(parsed[1]).toMatchObject({ level: 'warn', ns: 'ork:worker', rackId: 'r1' })
+    expect(parsed[1].error).toEqual({ message: 'boom' })
   })
 
   it('respects the minimum level', () => {
@@ -105,12 +106,12 @@ describe('createLogger defaults and line shape', () => {
 
   it("keeps an error field's code, and never throws on fields JSON cannot hold", () => {
     const { lines, logger } = collect('ork', { level: 'info', debug: '' })
-    logger.error('failed', { error: Object.assign(new Error('boom'), { code: 'ERR_X' }) })
+    logger.error('failed', { error: Object.assign(new Error('boom'), { code: 'ERR_X', details: { reason: 'why' } }) })
     const circular: Record<string, unknown> = {}
     circular.self = circular
     expect(() => logger.warn('odd', { circular, big: 10n })).not.toThrow()
     const parsed = lines.map((line) => JSON.parse(line))
-    expect(parsed[0]).toMatchObject({ error: { message: 'boom', code: 'ERR_X' } })
+    expect(parsed[0].error).toEqual({ message: 'boom', code: 'ERR_X', details: { reason: 'why' } })
     expect(parsed[1]).toMatchObject({ level: 'warn', msg: 'odd', fields: '[unserializable]' })
   })
 })

@@ -40,12 +40,17 @@ export function debugMatcher(patterns: string): (namespace: string) => boolean {
 /** The keys every line starts with; a field of the same name is written as `_<name>` instead. */
 const LINE_KEYS = new Set(['time', 'level', 'ns', 'msg'])
 
+/** An error as a log value: its message, and its code and `details` (OrkError's context for logs) when it has them. */
+function errorFields(error: Error): LogFields {
+  const { code, details } = error as { code?: unknown; details?: unknown }
+  return { message: error.message, code, details }
+}
+
 function safeFields(fields: LogFields | undefined): LogFields {
   if (!fields) return {}
   const out: LogFields = {}
   for (const [key, value] of Object.entries(fields)) {
-    out[LINE_KEYS.has(key) ? `_${key}` : key] =
-      value instanceof Error ? { message: value.message, code: (value as { code?: unknown }).code } : value
+    out[LINE_KEYS.has(key) ? `_${key}` : key] = value instanceof Error ? errorFields(value) : value
   }
   return out
 }

@@ -24,10 +24,5 @@ export function concatSwallowingFailures(results: FanOutResult[], method: string
 
 /** Logs one rack's failure with the rack id and the reason, never silently dropping it. */
 export function logFailure(result: FanOutResult & { ok: false }, method: string, logger: Logger): void {
-  logger.warn('rack request failed', {
-    method,
-    rackId: result.rack.id,
-    error: result.error.message,
-    code: (result.error as { code?: unknown }).code,
-  })
+  logger.warn('rack request failed', { method, rackId: result.rack.id, error: result.error })
 }

@@ -174,7 +174,7 @@ export async function runTailLog(dependencies: TailLogDependencies, request: Tai
           type: request.type,
           key: request.key,
           tag: request.tag,
-          error: result.error.message,
+          error: result.error,
         })
         return []
       })
