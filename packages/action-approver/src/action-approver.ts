@@ -22,6 +22,12 @@ const BINARY = { keyEncoding: 'binary', valueEncoding: 'binary' } as const
 /** Default deadline of one action's execution: long enough for a large fan-out of device calls. */
 export const DEFAULT_EXECUTION_TIMEOUT_MS = 600_000
 
+/**
+ * The largest action record the store takes, in bytes of JSON: Hypercore refuses blocks over
+ * 15 MiB (`MAX_SUGGESTED_BLOCK_SIZE`), less room for Hyperbee's node around the value.
+ */
+export const MAX_ACTION_RECORD_BYTES = 15 * 1024 * 1024 - 64 * 1024
+
 /** The longest delay Node's timers keep; a longer one fires after 1 ms. */
 const MAX_TIMER_MS = 2_147_483_647
 
@@ -198,7 +204,11 @@ export class ActionApprover {
         status: valid.reqVotesPos > 1 ? ACTION_STATUS.VOTING : ACTION_STATUS.APPROVED,
       }
       const state: ActionState = record.status === ACTION_STATUS.VOTING ? 'voting' : 'ready'
-      await this.#write([{ put: state, id, json: JSON.stringify(record) }])
+      const json = JSON.stringify(record)
+      // Refused here with a code: the store would refuse it with an uncoded BAD_ARGUMENT.
+      const bytes = Buffer.byteLength(json)
+      if (bytes > MAX_ACTION_RECORD_BYTES) throw new OrkError('ERR_ACTION_TOO_LARGE', { bytes })
+      await this.#write([{ put: state, id, json }])
       return record
     })
   }

@@ -3,6 +3,7 @@ export {
   type ActionApproverOptions,
   type CancelBatchResult,
   DEFAULT_EXECUTION_TIMEOUT_MS,
+  MAX_ACTION_RECORD_BYTES,
 } from './action-approver.ts'
 export type { ActionsBee, ActionsBeeEntry, ActionsBeeRange, BinaryEncodings } from './actions-bee.ts'
 export {
