@@ -1,4 +1,4 @@
-import { hasWritePermission } from '@ork/action-approver'
+import { hasWritePermission, MAX_ACTION_RECORD_BYTES } from '@ork/action-approver'
 import { OrkError } from '@ork/errors'
 import { type Logger, silentLogger } from '@ork/logger'
 import {
@@ -26,6 +26,13 @@ export const WRITE_CALLS_TIMEOUT_MS = 120_000
 export const EXECUTION_CALL_TIMEOUT_MS = 30_000
 /** Default `callTargetsLimit` (reference code default). */
 export const DEFAULT_CALL_TARGETS_LIMIT = 50
+
+/** Room kept in an action's record for its own fields (ids, votes, status, error). */
+const RECORD_FIELDS_BYTES = 4096
+/** Room kept per call for the outcome {@link CALL_OUTCOME_TOO_LARGE} replaces. */
+const OUTCOME_MARKER_BYTES = 64
+/** A call's outcome, once sent, that did not fit in its action's record. */
+export const CALL_OUTCOME_TOO_LARGE = 'ERR_CALL_RESULT_TOO_LARGE'
 
 /** True when a rack error means the rack does not support the action (substring match, as the reference). */
 export function isInvalidActionError(error: unknown): boolean {
@@ -81,6 +88,9 @@ const isPlainObject = (value: unknown): value is Record<string, unknown> =>
   !Array.isArray(value) &&
   Object.getPrototypeOf(value) === Object.prototype
 
+/** Size of a value's JSON in bytes (0 for what JSON leaves out). */
+const jsonBytes = (value: unknown): number => Buffer.byteLength(JSON.stringify(value) ?? '')
+
 const messageOf = (error: unknown): string => (error instanceof Error ? error.message : String(error))
 
 /** The query check of {@link validateWriteCallsArguments}: a plain object mingo accepts, running no code. */
@@ -113,6 +123,47 @@ export function validateRackAction(action: string, params: unknown[]): void {
   if (action === 'forgetThings' && typeof (first.query as Record<string, unknown> | undefined)?.id !== 'string') {
     throw new OrkError('ERR_ACTION_INVALID_QUERY_ID')
   }
+}
+
+/** A rack's getWriteCalls reply once checked: the calls as the ork stores them, or why it was refused. */
+export type WriteCallsReply = { ok: true; reqVotes: unknown; calls: TargetCall[] } | { ok: false; reason: string }
+
+/** A device id as racks look things up (by key): a non-empty string or a finite number. */
+const isThingId = (id: unknown): boolean =>
+  (typeof id === 'string' && id !== '') || (typeof id === 'number' && Number.isFinite(id))
+
+/**
+ * Checks a rack's getWriteCalls reply against what racks send (rack-protocol.md 1.5):
+ * `{calls: [{id, tags}], reqVotes}`. Each call names a device once (two calls for one
+ * device would run the action on it twice); for a rack action (`rackAction` given) there is
+ * at most one call, the `rackActionId` asked for, since each call is one execution of the
+ * action on the rack. Calls are rebuilt with only `id` and `tags`: anything else a rack adds
+ * would be stored, and a `result` or `error` would make the call look already executed.
+ * `reqVotes` is passed on unchecked: pushAction combines it as the reference does (4.11).
+ */
+export function parseWriteCallsReply(reply: unknown, rackAction: { rackActionId: unknown } | null): WriteCallsReply {
+  if (!isPlainObject(reply)) return { ok: false, reason: 'reply is not an object' }
+  const { calls } = reply
+  if (!Array.isArray(calls)) return { ok: false, reason: 'calls is not an array' }
+  if (rackAction && calls.length > 1) return { ok: false, reason: 'more than one call for a rack action' }
+  const seen = new Set<string>()
+  const parsed: TargetCall[] = []
+  for (const call of calls) {
+    if (!isPlainObject(call)) return { ok: false, reason: 'a call is not an object' }
+    const { id, tags } = call
+    if (rackAction) {
+      if (JSON.stringify(id) !== JSON.stringify(rackAction.rackActionId)) {
+        return { ok: false, reason: 'call id is not the rackActionId asked for' }
+      }
+    } else if (!isThingId(id)) {
+      return { ok: false, reason: 'call id is not a thing id' }
+    }
+    if (seen.has(String(id))) return { ok: false, reason: 'two calls for one id' }
+    seen.add(String(id))
+    if (tags !== undefined && !Array.isArray(tags)) return { ok: false, reason: 'call tags is not an array' }
+    parsed.push(tags === undefined ? { id } : { id, tags })
+  }
+  return { ok: true, reqVotes: reply.reqVotes, calls: parsed }
 }
 
 /**
@@ -197,14 +248,18 @@ export class ActionCaller {
         targets[rack.id] = { reqVotes: 1, calls: [], error: result.error.message }
         continue
       }
-      const reply = result.value as { calls?: unknown; reqVotes?: unknown } | null
-      if (!reply || typeof reply !== 'object' || !Array.isArray(reply.calls)) {
-        this.#logger.warn('getWriteCalls answered an invalid reply', { rackId: rack.id, action: name })
+      const reply = parseWriteCallsReply(result.value, rackActionIdOf ? { rackActionId: rackActionIdOf(rack) } : null)
+      if (!reply.ok) {
+        this.#logger.warn('getWriteCalls answered an invalid reply', {
+          rackId: rack.id,
+          action: name,
+          reason: reply.reason,
+        })
         targets[rack.id] = { reqVotes: 1, calls: [], error: 'ERR_WRITE_CALLS_INVALID' }
         continue
       }
       if (reply.calls.length === 0) continue
-      targets[rack.id] = { reqVotes: reply.reqVotes, calls: reply.calls as TargetCall[] }
+      targets[rack.id] = { reqVotes: reply.reqVotes, calls: reply.calls }
       const baseType = baseTypeOf(rack.type)
       if (!requiredPerms.includes(baseType)) requiredPerms.push(baseType)
     }
@@ -230,6 +285,8 @@ export class ActionCaller {
    * Executes every call of every target, `callTargetsLimit` at a time, each with the net
    * default deadline (30 s). Outcomes are written into the calls (`result` or `error`);
    * calls that already have one are not sent again. Never throws for a failed call.
+   * An outcome that would make the action's record larger than the store takes is
+   * recorded as the error {@link CALL_OUTCOME_TOO_LARGE} (the call was sent all the same).
    */
   async callTargets(
     action: string,
@@ -244,15 +301,28 @@ export class ActionCaller {
         if (call && typeof call === 'object' && !('result' in call) && !('error' in call)) pairs.push([rackId, call])
       }
     }
+    // The outcomes are stored in the action's record, which the store takes only up to
+    // MAX_ACTION_RECORD_BYTES: past that the action could never be written to `done`.
+    let room =
+      MAX_ACTION_RECORD_BYTES - jsonBytes([params, targets]) - RECORD_FIELDS_BYTES - pairs.length * OUTCOME_MARKER_BYTES
+    const record = (call: TargetCall, outcome: { result: unknown } | { error: string }) => {
+      const bytes = jsonBytes(outcome)
+      if (bytes > room) {
+        call.error = CALL_OUTCOME_TOO_LARGE
+        return
+      }
+      room -= bytes
+      Object.assign(call, outcome)
+    }
     const limit = pLimit(this.callTargetsLimit)
     await Promise.all(
       pairs.map(([rackId, call]) =>
         limit(async () => {
           if (options.signal?.aborted) return
           try {
-            call.result = await this.#callThing(action, params, rackId, call)
+            record(call, { result: await this.#callThing(action, params, rackId, call) })
           } catch (error) {
-            call.error = messageOf(error)
+            record(call, { error: messageOf(error) })
           }
           options.onCallDone?.()
         }),

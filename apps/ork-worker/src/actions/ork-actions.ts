@@ -202,6 +202,8 @@ export class OrkActions {
     let failed = 0
     for (const target of Object.values(targets)) {
       for (const call of Array.isArray(target?.calls) ? target.calls : []) {
+        // A store the reference wrote may hold calls that are not objects (it kept rack replies as they came).
+        if (call === null || typeof call !== 'object') continue
         if ('error' in call) failed++
         else if ('result' in call) ok++
       }

@@ -69,7 +69,7 @@ export const pushAction = (context: OrkContext) =>
     name: 'pushAction',
     op: 'w',
     invalidCode: 'ERR_QUERY_INVALID',
-    errors: ['ERR_VOTER_INVALID', 'ERR_REQ_VOTES_POS_INVALID'],
+    errors: ['ERR_VOTER_INVALID', 'ERR_REQ_VOTES_POS_INVALID', 'ERR_ACTION_TOO_LARGE'],
     summary:
       'Asks every rack the caller may write to which devices `action` touches; stores the action for voting. ' +
       'Reply `{id, data, errors}`, or `{id: null, errors}` ending with `ERR_ORK_ACTION_CALLS_EMPTY` when no device is targeted.',
@@ -97,7 +97,7 @@ export const pushActionsBatch = (context: OrkContext) =>
     name: 'pushActionsBatch',
     op: 'w',
     invalidCode: 'ERR_PAYLOAD_INVALID',
-    errors: ['ERR_VOTER_INVALID', 'ERR_REQ_VOTES_POS_INVALID'],
+    errors: ['ERR_VOTER_INVALID', 'ERR_REQ_VOTES_POS_INVALID', 'ERR_ACTION_TOO_LARGE'],
     summary:
       'Pushes every `{query, action, params, rackType?}` of `batchActionsPayload` with the batch UID ' +
       '`<ts>-<batchActionUID>[-<suffix>]`; replies the pushAction replies in order.',
