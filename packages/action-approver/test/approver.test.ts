@@ -7,6 +7,7 @@ import {
   type ActionExecutor,
   type ActionRecord,
   type ActionState,
+  MAX_ACTION_RECORD_BYTES,
   markUnfinishedTargetCalls,
   type PushActionOptions,
 } from '../src/index.ts'
@@ -138,6 +139,18 @@ describe('pushAction', () => {
     expect(record.status).toBe('APPROVED')
     expect((await approver.getAction('ready', record.id)).data.status).toBe('APPROVED')
     expect(await rejection(approver.getAction('voting', record.id))).toBe('ERR_ACTION_ID_NOT_FOUND')
+  })
+
+  it('refuses a record the store could not take with ERR_ACTION_TOO_LARGE, to the byte, storing nothing', async () => {
+    const { approver } = await setup()
+    const sized = (fill: number) => push(approver, { payload: [[1, 2], { rack: 'x'.repeat(fill) }, ['perm']] })
+    // The stored record is the JSON of the returned one: its size without the fill.
+    const overhead = JSON.stringify(await sized(0)).length
+    const largest = await sized(MAX_ACTION_RECORD_BYTES - overhead)
+    expect(await rejection(sized(MAX_ACTION_RECORD_BYTES - overhead + 1))).toBe('ERR_ACTION_TOO_LARGE')
+    expect(await collect(approver.query('voting'))).toHaveLength(2)
+    const stored = (await approver.getAction('voting', largest.id)).data
+    expect(Buffer.byteLength(JSON.stringify(stored))).toBe(MAX_ACTION_RECORD_BYTES)
   })
 
   it('gives unique increasing ids without sleeping, even when pushed concurrently', async () => {
