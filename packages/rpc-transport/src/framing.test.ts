@@ -2,7 +2,7 @@ import { isOrkError } from '@ork/errors'
 import { describe, expect, it } from 'vitest'
 import { ErrorCodes, isRetryable, RemoteError, TransportError, toTransportError } from './errors.ts'
 import { allowedPeers, buildFirewall } from './firewall.ts'
-import { errorReply, handleInputError, nestsDeeperThan, parseInputJSON, toOutJSON } from './framing.ts'
+import { errorReply, handleInputError, parseInputJSON, toOutJSON, unusableReplyReason } from './framing.ts'
 
 describe('JSON framing', () => {
   it('encodes like Buffer.from(JSON.stringify(value)), TypeError included', () => {
@@ -24,19 +24,29 @@ describe('JSON framing', () => {
     }
   })
 
-  it('measures nesting in containers: objects and arrays count, scalars do not', () => {
-    expect(nestsDeeperThan(1, 0)).toBe(false)
-    expect(nestsDeeperThan(null, 0)).toBe(false)
-    expect(nestsDeeperThan([], 0)).toBe(true)
-    expect(nestsDeeperThan([], 1)).toBe(false)
-    expect(nestsDeeperThan({ a: 1, b: 'x', c: null }, 1)).toBe(false)
+  it('finds replies JavaScript cannot use: nested too deep, or an object with its own toString', () => {
+    const TOO_DEEP = (levels: number) => `reply nested deeper than ${levels} levels`
+    const TO_STRING = 'reply holds an object with its own "toString" key'
+    for (const scalar of [1, 'x', null, true]) expect(unusableReplyReason(scalar, 0)).toBeNull()
+    expect(unusableReplyReason([], 0)).toBe(TOO_DEEP(0))
+    expect(unusableReplyReason([], 1)).toBeNull()
+    expect(unusableReplyReason({ a: 1, b: 'x', c: null }, 1)).toBeNull()
     // The deep branch comes last, after shallow siblings, in an array and in an object.
-    expect(nestsDeeperThan([1, {}, [[]]], 2)).toBe(true)
-    expect(nestsDeeperThan([1, {}, [[]]], 3)).toBe(false)
-    expect(nestsDeeperThan({ a: 1, b: { c: [] } }, 2)).toBe(true)
-    expect(nestsDeeperThan({ a: 1, b: { c: [] } }, 3)).toBe(false)
-    const deep = JSON.parse(`${'['.repeat(20_000)}${']'.repeat(20_000)}`)
-    expect(nestsDeeperThan(deep, 512)).toBe(true)
+    expect(unusableReplyReason([1, {}, [[]]], 2)).toBe(TOO_DEEP(2))
+    expect(unusableReplyReason([1, {}, [[]]], 3)).toBeNull()
+    expect(unusableReplyReason({ a: 1, b: { c: [] } }, 2)).toBe(TOO_DEEP(2))
+    expect(unusableReplyReason({ a: 1, b: { c: [] } }, 3)).toBeNull()
+    expect(unusableReplyReason(JSON.parse(`${'['.repeat(20_000)}${']'.repeat(20_000)}`), 512)).toBe(TOO_DEEP(512))
+    // `String(x)` throws for such an object; `valueOf`, `constructor` and `__proto__` keys are harmless.
+    const ownToString = JSON.parse('{"toString": 1}')
+    expect(() => String(ownToString)).toThrow(TypeError)
+    for (const reply of [ownToString, [1, { a: [ownToString] }], { a: 1, b: { c: ownToString } }]) {
+      expect(unusableReplyReason(reply, 512)).toBe(TO_STRING)
+    }
+    expect(unusableReplyReason(JSON.parse('[{"__proto__": {"toString": 1}}]'), 512)).toBe(TO_STRING)
+    const harmless = JSON.parse('[{"valueOf": 1, "constructor": {}, "__proto__": null, "a": "toString"}]')
+    expect(unusableReplyReason(harmless, 512)).toBeNull()
+    expect(String(harmless[0])).toBe('[object Object]')
   })
 
   it('treats a string with the marker in its first 15 characters as a remote error', () => {

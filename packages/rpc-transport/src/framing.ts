@@ -40,29 +40,48 @@ export function parseInputJSON(body: Buffer | string | null | undefined): unknow
  */
 export const MAX_REPLY_DEPTH = 512
 
+const TOO_DEEP = 1
+const OWN_TO_STRING = 2
+
 /**
- * True when `value` nests objects and arrays more than `maxDepth` levels deep. Recurses at
- * most `maxDepth` frames, and only into containers; `for…in` because it is the quickest walk
- * of parsed JSON objects (they have no inherited enumerable keys).
+ * Why a decoded reply cannot be used, or null. Two kinds of valid JSON break the code that
+ * handles replies:
+ * - nesting deeper than `maxDepth` (see {@link MAX_REPLY_DEPTH});
+ * - an object with its own `toString` key (`{"toString": 1}`): JavaScript can then turn it into
+ *   neither text nor a number, so `String(x)`, `` `${x}` ``, `x + 1`, comparisons and sorting
+ *   throw `Cannot convert object to primitive value` wherever the reply's values are used.
+ * One walk, recursing at most `maxDepth` frames and only into containers; `for…in` because it is
+ * the quickest walk of parsed JSON objects (they have no inherited enumerable keys).
  */
-export function nestsDeeperThan(value: unknown, maxDepth: number): boolean {
-  return typeof value === 'object' && value !== null && containerDeeperThan(value, maxDepth)
+export function unusableReplyReason(value: unknown, maxDepth: number): string | null {
+  if (typeof value !== 'object' || value === null) return null
+  const problem = findProblem(value, maxDepth)
+  if (problem === TOO_DEEP) return `reply nested deeper than ${maxDepth} levels`
+  if (problem === OWN_TO_STRING) return 'reply holds an object with its own "toString" key'
+  return null
 }
 
-function containerDeeperThan(container: object, maxDepth: number): boolean {
-  if (maxDepth === 0) return true
+function findProblem(container: object, maxDepth: number): number {
+  if (maxDepth === 0) return TOO_DEEP
   if (Array.isArray(container)) {
     for (let index = 0; index < container.length; index++) {
       const item: unknown = container[index]
-      if (typeof item === 'object' && item !== null && containerDeeperThan(item, maxDepth - 1)) return true
+      if (typeof item === 'object' && item !== null) {
+        const problem = findProblem(item, maxDepth - 1)
+        if (problem !== 0) return problem
+      }
     }
-    return false
+    return 0
   }
   for (const key in container) {
+    if (key === 'toString') return OWN_TO_STRING
     const item = (container as Record<string, unknown>)[key]
-    if (typeof item === 'object' && item !== null && containerDeeperThan(item, maxDepth - 1)) return true
+    if (typeof item === 'object' && item !== null) {
+      const problem = findProblem(item, maxDepth - 1)
+      if (problem !== 0) return problem
+    }
   }
-  return false
+  return 0
 }
 
 /**

@@ -12,10 +12,10 @@ import {
   handleInputError,
   MAX_REPLY_DEPTH,
   messageOf,
-  nestsDeeperThan,
   parseInputJSON,
   TRANSPORT_MAX_PAYLOAD_BYTES,
   toOutJSON,
+  unusableReplyReason,
 } from './framing.ts'
 import { SEED_DHT, SEED_RPC, SeedStore } from './seeds.ts'
 import { createUdx, DEFAULT_UDP_RECEIVE_BUFFER_BYTES } from './udp-buffers.ts'
@@ -381,7 +381,8 @@ export class RpcNode {
    *
    * Rejects with a {@link RemoteError} for an `[HRPC_ERR]=` reply, a {@link TransportError}
    * for transport failures, or an `OrkError`: `ERR_FACS_NET_DATA_FORMAT` for undecodable
-   * replies, replies nested deeper than {@link MAX_REPLY_DEPTH} levels and unencodable data;
+   * replies, replies JavaScript code could not use (nested deeper than {@link MAX_REPLY_DEPTH}
+   * levels, or holding an object with its own `toString` key) and unencodable data;
    * `ERR_FACS_NET_PAYLOAD_TOO_LARGE`; `ERR_FACS_NET_PUBLIC_KEY_INVALID`.
    */
   async request(
@@ -400,10 +401,8 @@ export class RpcNode {
     if (value && value.byteLength > this.#maxPayloadBytes) throw new OrkError(ErrorCodes.PAYLOAD_TOO_LARGE)
     const parsed = parseInputJSON(value)
     handleInputError(parsed)
-    // A text shorter than two bytes per level cannot nest that deep: most replies skip the walk.
-    if ((value as Buffer).byteLength > 2 * MAX_REPLY_DEPTH && nestsDeeperThan(parsed, MAX_REPLY_DEPTH)) {
-      throw new OrkError(ErrorCodes.DATA_FORMAT, { reason: `reply nested deeper than ${MAX_REPLY_DEPTH} levels` })
-    }
+    const reason = unusableReplyReason(parsed, MAX_REPLY_DEPTH)
+    if (reason !== null) throw new OrkError(ErrorCodes.DATA_FORMAT, { reason })
     return parsed
   }
 

@@ -32,6 +32,7 @@ beforeAll(async () => {
     return calls.flaky
   })
   server.respondRaw('notJson', () => Buffer.from('{not json'))
+  server.respondRaw('ownToString', () => Buffer.from('[{"id":"a"},{"id":"b","info":{"toString":1}}]'))
   // Nested exactly `levels` deep, inside an ordinary first element (as a rack's list reply).
   server.respondRaw('nested', (body) => {
     const { levels, large } = JSON.parse(body.toString()) as { levels: number; large: boolean }
@@ -84,6 +85,12 @@ describe('bad input', () => {
         expect((error as OrkError).details).toEqual({ reason: `reply nested deeper than ${MAX_REPLY_DEPTH} levels` })
       }
     }
+  })
+
+  it('rejects a reply holding an object with its own toString key with ERR_FACS_NET_DATA_FORMAT', async () => {
+    const error = await rejection(client.request(server.rpcPublicKey, 'ownToString', {}))
+    expect(isOrkError(error, ErrorCodes.DATA_FORMAT)).toBe(true)
+    expect((error as OrkError).details).toEqual({ reason: 'reply holds an object with its own "toString" key' })
   })
 
   it('frames a handler crash on a non-object payload, and a thrown non-Error', async () => {
