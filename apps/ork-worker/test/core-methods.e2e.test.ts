@@ -352,7 +352,12 @@ describe('success paths and failure policies, method by method', () => {
  * One request per declared error code. `when` names what the ork must be in for the code: a rack
  * failing every settings call, or no config/global.config.json at start.
  */
-const ERROR_CASES: { method: string; payload: unknown; code: string; when?: 'failingRack' | 'noGlobalConfig' }[] = [
+const ERROR_CASES: {
+  method: string
+  payload: unknown
+  code: string
+  when?: 'failingRack' | 'noGlobalConfig' | 'rackAnswersNonsense'
+}[] = [
   {
     method: 'registerRack',
     payload: { type: 'miner-am-s19xp', info: { rpcPublicKey: 'ab'.repeat(32) } },
@@ -430,6 +435,12 @@ const ERROR_CASES: { method: string; payload: unknown; code: string; when?: 'fai
     code: 'ERR_SAVE_SETTINGS_FAILED',
     when: 'failingRack',
   },
+  {
+    method: 'forgetThings',
+    payload: { query: { id: 'does-not-exist' } },
+    code: 'ERR_RACK_REPLY_INVALID',
+    when: 'rackAnswersNonsense',
+  },
 ]
 
 describe('every error code the API reference declares for the core methods', () => {
@@ -460,6 +471,23 @@ describe('every error code the API reference declares for the core methods', () 
       for (const errorCase of ERROR_CASES.filter((entry) => entry.when === 'failingRack')) await expectCode(errorCase)
     } finally {
       rack.setFaults({})
+    }
+
+    // A rack answering forgetThings with something other than a count (racks answer 1).
+    const nonsense = await harness.newClient()
+    nonsense.respond('forgetThings', () => 'forgotten')
+    await nonsense.listen()
+    const registration = {
+      id: 'zz-nonsense',
+      type: 'sensor-x',
+      info: { rpcPublicKey: nonsense.rpcPublicKey.toString('hex') },
+    }
+    await harness.call('registerRack', registration)
+    try {
+      for (const errorCase of ERROR_CASES.filter((entry) => entry.when === 'rackAnswersNonsense'))
+        await expectCode(errorCase)
+    } finally {
+      await harness.call('forgetRacks', { ids: [registration.id] })
     }
 
     await harness.restartOrk({ config: { ...loadWorkerConfig(harness.root, 'production'), globalConfig: undefined } })

@@ -2,7 +2,12 @@ import { OrkError } from '@ork/errors'
 import { Aggregator } from 'mingo'
 import { z } from 'zod'
 import type { OrkContext } from '../context.ts'
-import { concatSwallowingFailures, logFailure } from '../rpc/fan-out-policies.ts'
+import {
+  concatSwallowingFailures,
+  countReplyCheck,
+  logFailure,
+  refuseMalformedReplies,
+} from '../rpc/fan-out-policies.ts'
 import { defineMethod } from '../rpc/method.ts'
 import { anyObject, countReply, thingReply } from '../rpc/reply-schemas.ts'
 import { count, flag, jsonObject, requestObject, requiredString } from '../rpc/schema-helpers.ts'
@@ -77,11 +82,11 @@ export const getThingsCount = (context: OrkContext) =>
     handle: async (request) => {
       assertSafeQuery(request.query)
       const results = await context.racks.fanOut(context.registry.all(), 'getThingsCount', request)
+      // Not a count (`"3"`, -1, 1.5, 1e308, whose sum is no JSON number): left out like a failed rack.
       let total = 0
-      for (const result of results) {
+      for (const result of refuseMalformedReplies(results, countReplyCheck)) {
         if (!result.ok) logFailure(result, 'getThingsCount', context.logger)
-        else if (typeof result.value === 'number' && Number.isFinite(result.value)) total += result.value
-        else context.logger.warn('rack answered a non-numeric count', { rackId: result.rack.id })
+        else total += result.value as number
       }
       return total
     },
@@ -116,26 +121,29 @@ export const getHistoricalLogs = (context: OrkContext) =>
 /**
  * forgetThings (w): forwarded to every rack, not voted (4.6, Q12). Any rack failure fails the
  * call with that rack's error (so a rack error arrives double-prefixed, Q13); the reply is
- * the sum of the racks' replies, i.e. the number of racks.
+ * the sum of the racks' replies, i.e. the number of racks. A reply that is not a count (racks
+ * answer `1`) is such a failure (`ERR_RACK_REPLY_INVALID`): summed with `+`, `"x"` made the
+ * reply a string.
  */
 export const forgetThings = (context: OrkContext) =>
   defineMethod({
     name: 'forgetThings',
     op: 'w',
     invalidCode: 'ERR_QUERY_INVALID',
+    errors: ['ERR_RACK_REPLY_INVALID'],
     summary: 'Asks every rack to forget the things matching `query` (or all); replies the number of racks.',
     reply: countReply,
     request: requestObject({ query: thingsQueryShape.query, all: flag }, 'ERR_QUERY_INVALID'),
     handle: async (request) => {
       assertSafeQuery(request.query)
       const results = await context.racks.fanOut(context.registry.all(), 'forgetThings', request, { write: true })
-      let total: unknown = 0
-      for (const result of results) {
+      let total = 0
+      for (const result of refuseMalformedReplies(results, countReplyCheck)) {
         if (!result.ok) {
           logFailure(result, 'forgetThings', context.logger)
           throw result.error
         }
-        total = (total as number) + (result.value as number)
+        total += result.value as number
       }
       return total
     },

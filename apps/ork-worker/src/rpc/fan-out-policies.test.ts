@@ -2,7 +2,7 @@ import { OrkError } from '@ork/errors'
 import { createLogger } from '@ork/logger'
 import type { FanOutResult, RackRecord } from '@ork/rack-registry'
 import { describe, expect, it } from 'vitest'
-import { concatSwallowingFailures } from './fan-out-policies.ts'
+import { concatSwallowingFailures, countReplyCheck, refuseMalformedReplies } from './fan-out-policies.ts'
 
 const rack = (id: string) => ({ id, type: 'miner-am', info: { rpcPublicKey: 'ab'.repeat(32) } }) as RackRecord
 
@@ -26,5 +26,22 @@ describe('concatSwallowingFailures', () => {
         error: { message: 'ERR_FACS_NET_DATA_FORMAT', code: 'ERR_FACS_NET_DATA_FORMAT', details: { reason } },
       }),
     ])
+  })
+})
+
+describe('refuseMalformedReplies', () => {
+  const answered = (value: unknown): FanOutResult => ({ rack: rack('r1'), ok: true, value })
+  const refusal = (value: unknown, check: Parameters<typeof refuseMalformedReplies>[1]) => {
+    const result = refuseMalformedReplies([answered(value)], check)[0] as FanOutResult
+    return result.ok ? null : (result.error as OrkError).code
+  }
+
+  it("turns a reply the method cannot use into that rack's ERR_RACK_REPLY_INVALID failure", () => {
+    const failed: FanOutResult = { rack: rack('r2'), ok: false, error: new Error('CHANNEL_CLOSED') }
+    expect(refuseMalformedReplies([failed], countReplyCheck)).toEqual([failed])
+    for (const count of [0, 1, 42]) expect(refusal(count, countReplyCheck)).toBeNull()
+    for (const notCount of [-1, 1.5, 1e308, '1', null, {}]) {
+      expect(refusal(notCount, countReplyCheck)).toBe('ERR_RACK_REPLY_INVALID')
+    }
   })
 })

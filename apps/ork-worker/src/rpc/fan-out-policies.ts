@@ -1,5 +1,32 @@
+import { OrkError } from '@ork/errors'
 import type { Logger } from '@ork/logger'
 import type { FanOutResult } from '@ork/rack-registry'
+
+/**
+ * Why a rack's reply cannot be used by a method, or null when it can. A refused reply counts as
+ * that rack failing (see {@link refuseMalformedReplies}).
+ */
+export type ReplyCheck = (reply: unknown) => string | null
+
+/** A count as racks answer it (getThingsCount, forgetThings' `1`): a non-negative safe integer. */
+export const countReplyCheck: ReplyCheck = (reply) =>
+  Number.isSafeInteger(reply) && (reply as number) >= 0 ? null : 'not a count'
+
+/**
+ * The results with every reply that `check` refuses turned into that rack's failure
+ * (`ERR_RACK_REPLY_INVALID`, the reason in its details). A rack answering what the method cannot
+ * use is then treated as one that does not answer, under the method's own failure policy (left
+ * out and logged, `config: null`, or failing forgetThings), instead of breaking the whole call
+ * with an uncoded error or spoiling the other racks' results.
+ */
+export function refuseMalformedReplies(results: FanOutResult[], check: ReplyCheck): FanOutResult[] {
+  return results.map((result) => {
+    if (!result.ok) return result
+    const reason = check(result.value)
+    if (reason === null) return result
+    return { rack: result.rack, ok: false, error: new OrkError('ERR_RACK_REPLY_INVALID', { reason }) }
+  })
+}
 
 /**
  * The reference's "concat" merge (ork-behaviour.md 3.2): replies flattened one level in rack
