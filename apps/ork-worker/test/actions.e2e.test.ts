@@ -1,7 +1,14 @@
 import type { ExecutedCall } from '@ork/rack-simulator'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { MAX_REQUEST_IDS, MAX_REQUEST_KEYS } from '../src/rpc/schema-helpers.ts'
-import { type ActionLookup, fastActionsConfig, remoteError, waitFor } from './support/actions-helpers.ts'
+import {
+  type ActionLookup,
+  fastActionsConfig,
+  lookupAction,
+  remoteError,
+  untilActionDone,
+  waitFor,
+} from './support/actions-helpers.ts'
 import { type Harness, startHarness } from './support/harness.ts'
 
 let harness: Harness
@@ -17,14 +24,9 @@ type PushReply = { id: number | null; errors: string[]; data?: { status: string;
 const push = (request: Record<string, unknown>) =>
   harness.call('pushAction', { voter: 'joe', authPerms: ALL_WRITE, ...request }) as Promise<PushReply>
 
-const lookup = async (id: number) =>
-  ((await harness.call('getActionsBatch', { ids: [id] })) as ActionLookup[])[0] as ActionLookup
+const lookup = (id: number) => lookupAction(harness, id)
 
-const untilDone = (id: number) =>
-  waitFor(
-    () => lookup(id),
-    (found) => found?.type === 'done',
-  )
+const untilDone = (id: number) => untilActionDone(harness, id)
 
 const callsOf = (id: number): ExecutedCall[] => harness.site.executedCalls().filter((call) => call.actionId === id)
 

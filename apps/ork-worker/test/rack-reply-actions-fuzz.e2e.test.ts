@@ -1,6 +1,12 @@
 import type { RpcNode } from '@ork/rpc-transport'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type ActionLookup, fastActionsConfig, remoteError, waitFor } from './support/actions-helpers.ts'
+import {
+  type ActionLookup,
+  fastActionsConfig,
+  remoteError,
+  untilActionDone,
+  waitFor,
+} from './support/actions-helpers.ts'
 import { type Harness, startHarness } from './support/harness.ts'
 
 /**
@@ -102,15 +108,7 @@ const push = (request: Record<string, unknown> = {}) =>
     ...request,
   }) as Promise<PushReply>
 
-const lookup = async (id: number) =>
-  ((await harness.call('getActionsBatch', { ids: [id] })) as ActionLookup[])[0] as ActionLookup
-
-const untilDone = (id: number) =>
-  waitFor(
-    () => lookup(id),
-    (found) => found?.type === 'done',
-    20_000,
-  )
+const untilDone = (id: number) => untilActionDone(harness, id, 20_000)
 
 /** Every target `{calls, error?}`, every call `{id, tags?}` plus, once done, exactly one of `result` / `error`. */
 function expectWellFormed(action: ActionLookup['action'], done: boolean): void {

@@ -1,9 +1,8 @@
-import { rmSync } from 'node:fs'
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { loadWorkerConfig, type WorkerConfig } from '../src/config/load-config.ts'
 import type { TailLogAggregationJob } from '../src/tail-log/aggregate-job.ts'
-import { createServiceRoot, type Harness, startHarness } from './support/harness.ts'
+import { type Harness, startHarness } from './support/harness.ts'
+import { historyConfig } from './support/history-config.ts'
 
 /**
  * What racks reply, fuzzed: a "chaos" rack registered next to simulated racks answers every
@@ -147,24 +146,6 @@ const CALLS: [string, Record<string, unknown>][] = [
 
 type Outcome = { ok: true; value: unknown } | { ok: false; message: string }
 
-function historyConfig(): WorkerConfig {
-  const root = createServiceRoot()
-  try {
-    const config = loadWorkerConfig(root, 'production')
-    const minerKey = config.aggrData?.aggrTailLogKeys?.find((entry) => entry.type === 'miner')
-    config.aggrData = {
-      agrrTailLogIntvlMs: 3_600_000,
-      aggrTailLogStoreDays: 2,
-      aggrTailLogApiDelay: 1,
-      aggrTailLogKeys: [minerKey as NonNullable<typeof minerKey>],
-    }
-    config.globalConfig = { ...config.globalConfig, aggrTailLogTimezones: [{ code: 'UTC', offset: 0 }] }
-    return config
-  } finally {
-    rmSync(root, { recursive: true, force: true })
-  }
-}
-
 let harness: Harness
 
 async function outcome(method: string, payload: unknown): Promise<Outcome> {
@@ -199,7 +180,7 @@ beforeAll(async () => {
       { type: 'container-bd-d40', count: 1 },
     ],
     now: NOW,
-    orkOptions: { now: () => NOW, config: historyConfig() },
+    orkOptions: { now: () => NOW, config: historyConfig({ days: 2, timezones: [{ code: 'UTC', offset: 0 }] }) },
   })
   const node = await harness.newClient()
   for (const method of new Set([...CALLS.map(([name]) => name), 'tailLog'])) {

@@ -1,12 +1,12 @@
-import { rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { createLogger } from '@ork/logger'
 import { SimulatedRack } from '@ork/rack-simulator'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { loadWorkerConfig, type WorkerConfig } from '../src/config/load-config.ts'
+import type { WorkerConfig } from '../src/config/load-config.ts'
 import type { TailLogAggregationJob } from '../src/tail-log/aggregate-job.ts'
 import type { StoredDay } from '../src/tail-log/history-store.ts'
-import { createServiceRoot, type Harness, startHarness } from './support/harness.ts'
+import { type Harness, startHarness } from './support/harness.ts'
+import { type HistoryOptions, historyConfig } from './support/history-config.ts'
 
 /**
  * The daily history job end to end: simulated racks over a loopback testnet, the ork and
@@ -21,38 +21,6 @@ const at = (iso: string) => Date.parse(iso)
 let clock = at('2024-03-05T12:00:00Z')
 const now = () => clock
 const logLines: string[] = []
-
-interface HistoryOptions {
-  days?: number
-  delay?: number
-  /** Extra aggrTailLogKeys entries placed before the miner one. */
-  extraKeys?: { key: string; type: string; tag: string }[]
-  timezones?: { code: string; offset?: number; timezone?: string }[]
-}
-
-function historyConfig(options: HistoryOptions = {}): WorkerConfig {
-  const root = createServiceRoot()
-  try {
-    const config = loadWorkerConfig(root, 'production')
-    const minerKey = config.aggrData?.aggrTailLogKeys?.find((entry) => entry.type === 'miner')
-    config.aggrData = {
-      agrrTailLogIntvlMs: 3_600_000,
-      aggrTailLogStoreDays: options.days ?? 3,
-      aggrTailLogApiDelay: options.delay ?? 1,
-      aggrTailLogKeys: [...(options.extraKeys ?? []), minerKey as NonNullable<typeof minerKey>],
-    }
-    config.globalConfig = {
-      ...config.globalConfig,
-      aggrTailLogTimezones: options.timezones ?? [
-        { code: 'UTC', offset: 0 },
-        { code: 'NY', timezone: 'America/New_York' },
-      ],
-    }
-    return config
-  } finally {
-    rmSync(root, { recursive: true, force: true })
-  }
-}
 
 let harness: Harness
 

@@ -2,7 +2,7 @@ import { rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { expect } from 'vitest'
 import { loadWorkerConfig, type WorkerConfig } from '../../src/config/load-config.ts'
-import { createServiceRoot } from './harness.ts'
+import { createServiceRoot, type Harness } from './harness.ts'
 
 /** A worker config from the shipped examples with a fast approver tick (and any overrides of base.ork.json). */
 export function fastActionsConfig(ork: Record<string, unknown> = {}): WorkerConfig {
@@ -55,3 +55,15 @@ export interface ActionLookup {
     batchActionUID?: string
   }
 }
+
+/** An action by id, whatever its state (getActionsBatch). */
+export const lookupAction = async (harness: Harness, id: number) =>
+  ((await harness.call('getActionsBatch', { ids: [id] })) as ActionLookup[])[0] as ActionLookup
+
+/** Waits until the action `id` is done, and returns it. */
+export const untilActionDone = (harness: Harness, id: number, timeoutMs?: number) =>
+  waitFor(
+    () => lookupAction(harness, id),
+    (found) => found?.type === 'done',
+    timeoutMs,
+  )
