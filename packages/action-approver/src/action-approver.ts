@@ -12,7 +12,9 @@ import {
   ACTION_STATUS,
   type ActionRecord,
   type ActionState,
+  fitsTheStore,
   isActionState,
+  safeStringify,
   type Voter,
 } from './record.ts'
 import { isValidVoter, type PushActionOptions, parseApprove, validatePush } from './validation.ts'
@@ -21,12 +23,6 @@ const BINARY = { keyEncoding: 'binary', valueEncoding: 'binary' } as const
 
 /** Default deadline of one action's execution: long enough for a large fan-out of device calls. */
 export const DEFAULT_EXECUTION_TIMEOUT_MS = 600_000
-
-/**
- * The largest action record the store takes, in bytes of JSON: Hypercore refuses blocks over
- * 15 MiB (`MAX_SUGGESTED_BLOCK_SIZE`), less room for Hyperbee's node around the value.
- */
-export const MAX_ACTION_RECORD_BYTES = 15 * 1024 * 1024 - 64 * 1024
 
 /** The longest delay Node's timers keep; a longer one fires after 1 ms. */
 const MAX_TIMER_MS = 2_147_483_647
@@ -206,8 +202,7 @@ export class ActionApprover {
       const state: ActionState = record.status === ACTION_STATUS.VOTING ? 'voting' : 'ready'
       const json = JSON.stringify(record)
       // Refused here with a code: the store would refuse it with an uncoded BAD_ARGUMENT.
-      const bytes = Buffer.byteLength(json)
-      if (bytes > MAX_ACTION_RECORD_BYTES) throw new OrkError('ERR_ACTION_TOO_LARGE', { bytes })
+      if (!fitsTheStore(json)) throw new OrkError('ERR_ACTION_TOO_LARGE', { bytes: Buffer.byteLength(json) })
       await this.#write([{ put: state, id, json }])
       return record
     })
@@ -716,22 +711,21 @@ export class ActionApprover {
 }
 
 /**
- * The record's JSON; a result JSON cannot encode (BigInt, circular) becomes
- * `ERR_ACTION_RESULT_INVALID`, and a payload the worker made unserialisable
- * falls back to its last persisted form.
+ * The record's JSON as it can be stored. A result JSON cannot encode (BigInt, circular) fails the
+ * action with `ERR_ACTION_RESULT_INVALID`, a record grown larger than the store takes (a huge
+ * result or payload) with `ERR_ACTION_TOO_LARGE`, both without the result; a payload the worker
+ * made unusable falls back to its last persisted form. Without this an action whose move to
+ * `done` could not be written would stay `executing` until the next start.
  */
 function finalJson(record: ActionRecord, lastPayloadJson: string): string {
-  try {
-    return JSON.stringify(record)
-  } catch {
-    const { result: _dropped, ...rest } = record
-    const failed: ActionRecord = { ...rest, status: ACTION_STATUS.FAILED, error: 'ERR_ACTION_RESULT_INVALID' }
-    try {
-      return JSON.stringify(failed)
-    } catch {
-      return JSON.stringify({ ...failed, payload: JSON.parse(lastPayloadJson) as unknown })
-    }
-  }
+  const whole = safeStringify(record)
+  if (whole !== undefined && fitsTheStore(whole)) return whole
+  const { result: _dropped, ...rest } = record
+  const error = whole === undefined ? 'ERR_ACTION_RESULT_INVALID' : 'ERR_ACTION_TOO_LARGE'
+  const failed: ActionRecord = { ...rest, status: ACTION_STATUS.FAILED, error }
+  const withoutResult = safeStringify(failed)
+  if (withoutResult !== undefined && fitsTheStore(withoutResult)) return withoutResult
+  return JSON.stringify({ ...failed, payload: JSON.parse(lastPayloadJson) as unknown })
 }
 
 /**

@@ -1,5 +1,5 @@
 import type { ExecutionContext } from './executor.ts'
-import type { ActionRecord, Voter } from './record.ts'
+import { type ActionRecord, fitsTheStore, safeStringify, type Voter } from './record.ts'
 
 /** How one execution ended. */
 export type Outcome =
@@ -26,7 +26,7 @@ export class ExecutionRun {
   #pending: Promise<void> | null = null
   #interrupt: (() => void) | null = null
   #interrupted = false
-  /** The payload as last persisted; the fallback when the worker leaves it unserialisable. */
+  /** The payload as last persisted; the fallback when the worker leaves it unserialisable or too large. */
   lastPayloadJson: string
 
   constructor(record: ActionRecord, timeoutMs: number, writeExecuting: (json: string) => Promise<void>) {
@@ -77,10 +77,13 @@ export class ExecutionRun {
     const pending: Promise<void> = this.#tail.then(async () => {
       if (this.#pending === pending) this.#pending = null
       if (this.#ended) return
+      // A payload JSON cannot encode, or a record the store would refuse, is not written: the
+      // last persisted one stays, and is what the action ends with if it never becomes usable.
       const payloadJson = safeStringify(this.#record.payload)
-      if (payloadJson === undefined) return
+      const recordJson = safeStringify(this.#record)
+      if (payloadJson === undefined || recordJson === undefined || !fitsTheStore(recordJson)) return
       this.lastPayloadJson = payloadJson
-      await this.#writeExecuting(safeStringify(this.#record) ?? '{}')
+      await this.#writeExecuting(recordJson)
     })
     this.#pending = pending
     this.#tail = pending.catch(() => {})
@@ -91,13 +94,5 @@ export class ExecutionRun {
   async end(): Promise<void> {
     this.#ended = true
     await this.#tail
-  }
-}
-
-function safeStringify(value: unknown): string | undefined {
-  try {
-    return JSON.stringify(value)
-  } catch {
-    return undefined
   }
 }

@@ -3,7 +3,6 @@ export {
   type ActionApproverOptions,
   type CancelBatchResult,
   DEFAULT_EXECUTION_TIMEOUT_MS,
-  MAX_ACTION_RECORD_BYTES,
 } from './action-approver.ts'
 export type { ActionsBee, ActionsBeeEntry, ActionsBeeRange, BinaryEncodings } from './actions-bee.ts'
 export {
@@ -25,6 +24,7 @@ export {
   type ActionRecord,
   type ActionState,
   type ActionStatus,
+  MAX_ACTION_RECORD_BYTES,
   type Voter,
 } from './record.ts'
 export { isValidVoter, type PushActionOptions } from './validation.ts'

@@ -52,3 +52,21 @@ export interface ActionRecord {
 export function isActionState(value: unknown): value is ActionState {
   return typeof value === 'string' && (ACTION_STATES as readonly string[]).includes(value)
 }
+
+/**
+ * The largest action record the store takes, in bytes of JSON: Hypercore refuses blocks over
+ * 15 MiB (`MAX_SUGGESTED_BLOCK_SIZE`), less room for Hyperbee's node around the value.
+ */
+export const MAX_ACTION_RECORD_BYTES = 15 * 1024 * 1024 - 64 * 1024
+
+/** True when a record's JSON is small enough for the store to take. */
+export const fitsTheStore = (json: string): boolean => Buffer.byteLength(json) <= MAX_ACTION_RECORD_BYTES
+
+/** `JSON.stringify(value)`, or undefined for a value JSON cannot encode (BigInt, circular). */
+export function safeStringify(value: unknown): string | undefined {
+  try {
+    return JSON.stringify(value)
+  } catch {
+    return undefined
+  }
+}

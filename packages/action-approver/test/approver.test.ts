@@ -557,6 +557,43 @@ describe('execution', () => {
     expect(data).toMatchObject({ status: 'FAILED', error: 'ERR_ACTION_RESULT_INVALID', payload: [[], { a: 1 }] })
   })
 
+  it('ends a result too large for the store as FAILED with ERR_ACTION_TOO_LARGE, never stuck executing', async () => {
+    const huge = 'x'.repeat(MAX_ACTION_RECORD_BYTES)
+    const { approver } = await setup({}, { huge: () => huge, fits: () => huge.slice(0, 1_000_000) })
+    const tooLarge = await approver.pushAction({ action: 'huge', payload: [[]], voter: 'joe', reqVotes: 1 })
+    const fits = await approver.pushAction({ action: 'fits', payload: [[]], voter: 'joe', reqVotes: 1 })
+    await approver.execActions()
+    const { data } = await approver.getAction('done', tooLarge.id)
+    expect(data).toMatchObject({ status: 'FAILED', error: 'ERR_ACTION_TOO_LARGE' })
+    expect('result' in data).toBe(false)
+    expect((await approver.getAction('done', fits.id)).data).toMatchObject({ status: 'COMPLETED' })
+    expect(await collect(approver.query('executing'))).toEqual([])
+  })
+
+  it('does not checkpoint a payload grown too large for the store, and ends with the last persisted one', async () => {
+    const executor: ActionExecutor = {
+      hasAction: () => true,
+      async execute(_action, args, context) {
+        const target = args[1] as Record<string, unknown>
+        target.step = 1
+        await context.checkpoint()
+        // Past MAX_ACTION_RECORD_BYTES, and past the 15 MiB Hypercore takes.
+        target.grown = 'x'.repeat(15 * 1024 * 1024)
+        await context.checkpoint()
+        const [executing] = await collect(approver.query('executing'))
+        expect(executing?.payload).toEqual([[], { a: 1, step: 1 }])
+        return 'ok'
+      },
+    }
+    const { approver } = await setup({ executor })
+    const record = await approver.pushAction({ action: 'x', payload: [[], { a: 1 }], voter: 'joe', reqVotes: 1 })
+    await approver.execActions()
+    const { data } = await approver.getAction('done', record.id)
+    expect(data).toMatchObject({ status: 'FAILED', error: 'ERR_ACTION_TOO_LARGE' })
+    expect(data.payload).toEqual([[], { a: 1, step: 1 }])
+    expect('result' in data).toBe(false)
+  })
+
   it('fails actions whose method vanished or whose stored payload is unusable', async () => {
     const store = await openStore()
     const approver = new ActionApprover()
