@@ -34,6 +34,8 @@ beforeAll(async () => {
     throw new Error((data as { message: string }).message)
   })
   server.respondRaw('echo', (data) => data)
+  server.respondRaw('notJson', () => Buffer.from('{not json'))
+  server.respondRaw('unusable', () => Buffer.from('[{"id":"a","info":{"toString":1}}]'))
   await server.listen()
   bootstrap = testnet.bootstrap.flatMap(({ host, port }) => ['--bootstrap', `${host}:${port}`])
 })
@@ -216,6 +218,32 @@ describe('runOrkRpc: what reaches the user', () => {
       error: 'REMOTE_ERROR',
       message: 'the server refused refuse: [HRPC_ERR]=disk full',
     })
+  })
+
+  it('says why a reply cannot be used (exit 3)', async () => {
+    const notJson = await run(['-s', serverKey(), '-m', 'notJson', '--no-validate'])
+    expect(notJson).toEqual(
+      failure(ExitCode.TRANSPORT, 'ork-rpc: ERR_FACS_NET_DATA_FORMAT: the reply to notJson is not JSON\n'),
+    )
+    const unusable = await run(['-s', serverKey(), '-m', 'unusable', '--no-validate', '--raw'])
+    expect(unusable.code).toBe(ExitCode.TRANSPORT)
+    expect(JSON.parse(unusable.stderr)).toEqual({
+      error: 'ERR_FACS_NET_DATA_FORMAT',
+      message: 'the reply to unusable cannot be used: reply holds an object with its own "toString" key',
+    })
+  })
+
+  it('refuses a payload larger than the transport carries before sending it (exit 3)', async () => {
+    const file = join(directory, 'huge.json')
+    writeFileSync(file, JSON.stringify({ a: 'x'.repeat(17 * 1024 * 1024) }))
+    const result = await run(['-s', serverKey(), '-m', 'listRacks', '--no-validate', '-f', file])
+    expect(result).toEqual(
+      failure(
+        ExitCode.TRANSPORT,
+        'ork-rpc: ERR_FACS_NET_PAYLOAD_TOO_LARGE: the listRacks payload is larger than the transport carries\n',
+      ),
+    )
+    expect(seen).not.toContainEqual(expect.objectContaining({ a: expect.any(String) }))
   })
 
   it('gives up after -t ms (exit 3)', async () => {

@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
-import { isOrkError } from '@ork/errors'
+import { isOrkError, type OrkError } from '@ork/errors'
 
 // Loaded only when a request is sent: the DHT stack takes ~0.4 s to load, which a usage or
 // payload error should not cost.
@@ -141,9 +141,27 @@ function describeFailure(
     }
     return new CliFailure(error.code, message, ExitCode.TRANSPORT)
   }
-  if (isOrkError(error)) return new CliFailure(error.code, error.message, ExitCode.TRANSPORT)
+  if (isOrkError(error)) return new CliFailure(error.code, describeLocalError(error, method), ExitCode.TRANSPORT)
   const message = error instanceof Error ? error.message : String(error)
   return new CliFailure('ERROR', message, ExitCode.TRANSPORT)
+}
+
+/** What the transport's own coded errors (found on this side, not by the server) mean for this call. */
+function describeLocalError(error: OrkError, method: string): string {
+  const request = error.details?.stage === 'request'
+  const reason = error.details?.reason
+  if (error.code === 'ERR_FACS_NET_DATA_FORMAT') {
+    if (request) return `the ${method} payload cannot be sent as JSON`
+    return typeof reason === 'string'
+      ? `the reply to ${method} cannot be used: ${reason}`
+      : `the reply to ${method} is not JSON`
+  }
+  if (error.code === 'ERR_FACS_NET_PAYLOAD_TOO_LARGE') {
+    return request
+      ? `the ${method} payload is larger than the transport carries`
+      : `the reply to ${method} is larger than the transport carries`
+  }
+  return error.message
 }
 
 function reportFailure(io: CliIo, options: Pick<CliOptions, 'raw'>, failure: CliFailure): number {
