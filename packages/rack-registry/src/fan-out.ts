@@ -74,7 +74,7 @@ export class RackFanOut {
   readonly #logger: Logger
   readonly #concurrency: number
   readonly #timeout: number
-  /** Racks with a liveness probe in flight. */
+  /** Racks (id and key) with a liveness probe in flight. */
   readonly #probing = new Set<string>()
 
   constructor(options: RackFanOutOptions) {
@@ -125,12 +125,15 @@ export class RackFanOut {
     const timeout = options.write ? fullTimeout : this.#health.deadlineFor(identity, fullTimeout)
     if (timeout < fullTimeout) this.#probeLiveness(identity, fullTimeout)
     const sentAt = this.#health.now()
+    const ticket = this.#health.begin()
     try {
       const value = await this.#transport.request(key, method, payload, { timeout })
-      this.#health.recordAnswer(identity)
+      // The rack may have been forgotten or re-keyed meanwhile: its late outcome is then dropped.
+      if (this.#health.isCurrent(identity, ticket)) this.#health.recordAnswer(identity)
       return value
     } catch (error) {
-      const kind = this.#health.recordFailure(identity, error, sentAt)
+      const current = this.#health.isCurrent(identity, ticket)
+      const kind = current ? this.#health.recordFailure(identity, error, sentAt) : classifyRackFailure(error)
       this.#logger.debug('rack request failed', { rackId: rack.id, method, kind, timeout, error })
       throw error
     }
@@ -141,17 +144,20 @@ export class RackFanOut {
    * unknown method included) proves it alive and brings it up, whatever its methods cost.
    */
   #probeLiveness(identity: { id: string; rpcPublicKey: string }, timeout: number): void {
-    if (this.#probing.has(identity.id) || !this.#health.claimLivenessProbe(identity)) return
-    this.#probing.add(identity.id)
+    // Per key: a probe still waiting on a rack's old key must not hold up its new key's.
+    const probe = `${identity.id}\n${identity.rpcPublicKey}`
+    if (this.#probing.has(probe) || !this.#health.claimLivenessProbe(identity)) return
+    this.#probing.add(probe)
+    const ticket = this.#health.begin()
+    const answered = () => {
+      if (this.#health.isCurrent(identity, ticket)) this.#health.recordAnswer(identity)
+    }
     this.#transport
       .request(identity.rpcPublicKey, 'echo', {}, { timeout })
-      .then(
-        () => this.#health.recordAnswer(identity),
-        (error: unknown) => {
-          if (classifyRackFailure(error) === 'answered') this.#health.recordAnswer(identity)
-        },
-      )
-      .finally(() => this.#probing.delete(identity.id))
+      .then(answered, (error: unknown) => {
+        if (classifyRackFailure(error) === 'answered') answered()
+      })
+      .finally(() => this.#probing.delete(probe))
   }
 
   /** Snapshot of every contacted rack's health (for a status method and for logs). */

@@ -170,3 +170,28 @@ describe('RackHealth', () => {
     expect(() => new RackHealth({ probeTimeout: 1.5 })).toThrow('ERR_OPTS_INVALID')
   })
 })
+
+describe('outcomes that arrive late', () => {
+  it('are dropped when the rack was forgotten, or re-keyed, after the request left', () => {
+    const health = new RackHealth()
+    const oldKey = { id: 'rack-1', rpcPublicKey: 'a'.repeat(64) }
+    const newKey = { id: 'rack-1', rpcPublicKey: 'b'.repeat(64) }
+    const sentBeforeForget = health.begin()
+    health.recordAnswer(oldKey)
+    health.forget(['rack-1'])
+    expect(health.isCurrent(oldKey, sentBeforeForget)).toBe(false)
+    const sentToOldKey = health.begin()
+    expect(health.isCurrent(oldKey, sentToOldKey)).toBe(true)
+    // Re-registered with a new key: its first outcome makes the entry, the old key's is then stale.
+    const sentToNewKey = health.begin()
+    health.recordFailure(newKey, transportError('TIMEOUT_EXCEEDED'))
+    expect(health.isCurrent(oldKey, sentToOldKey)).toBe(false)
+    expect(health.isCurrent(newKey, sentToNewKey)).toBe(true)
+    expect(health.isCurrent(oldKey, health.begin())).toBe(true)
+    // Forgetting every rack makes every request sent before it stale, and none after.
+    health.forget()
+    expect(health.isCurrent(newKey, sentToNewKey)).toBe(false)
+    expect(health.isCurrent(newKey, health.begin())).toBe(true)
+    expect(health.snapshot()).toEqual([])
+  })
+})

@@ -111,6 +111,18 @@ export class RackHealth {
   readonly #lastFullDeadline = new Map<string, number>()
   /** When each down rack was last given a liveness probe. */
   readonly #lastLivenessProbe = new Map<string, number>()
+  /**
+   * Request tickets (see {@link begin}) increase with every request and every forget, so they
+   * order them: an outcome is stale when its rack was forgotten, or its entry replaced by another
+   * key, after the request left.
+   */
+  #ticket = 0
+  /** Ticket at which each forgotten rack id was forgotten (one number per id ever forgotten). */
+  readonly #forgottenAt = new Map<string, number>()
+  /** Ticket of the last forget of every rack. */
+  #allForgottenAt = 0
+  /** Ticket at which each entry was created. */
+  readonly #createdAt = new WeakMap<RackHealthEntry, number>()
 
   constructor(options: RackHealthOptions = {}) {
     this.downAfterFailures = positiveInteger(options.downAfterFailures ?? 3, 'downAfterFailures')
@@ -165,6 +177,27 @@ export class RackHealth {
     this.#lastLivenessProbe.delete(rack.id)
   }
 
+  /**
+   * A ticket for a request about to be sent; the request's outcome is recorded only
+   * when {@link isCurrent} still holds for it once it settles.
+   */
+  begin(): number {
+    return ++this.#ticket
+  }
+
+  /**
+   * False for the outcome of a request (its {@link begin} ticket) that says nothing about the
+   * rack as now registered: the rack was forgotten after it left (recording it would bring back
+   * a forgotten rack's entry), or the rack's entry is now for another key, created after it left
+   * (a re-registration: the old key's late answer or failure would replace the new key's health).
+   */
+  isCurrent(rack: RackIdentity, ticket: number): boolean {
+    if (Math.max(this.#forgottenAt.get(rack.id) ?? 0, this.#allForgottenAt) > ticket) return false
+    const entry = this.#entries.get(rack.id)
+    if (!entry || entry.rpcPublicKey === rack.rpcPublicKey) return true
+    return (this.#createdAt.get(entry) ?? 0) <= ticket
+  }
+
   /** The health clock: pass its reading taken when a request is sent to {@link recordFailure}. */
   now(): number {
     return this.#now()
@@ -209,13 +242,17 @@ export class RackHealth {
 
   /** Drops the health of racks that were forgotten (all when `rackIds` is omitted). */
   forget(rackIds?: Iterable<string>): void {
+    const ticket = ++this.#ticket
     if (!rackIds) {
+      this.#allForgottenAt = ticket
+      this.#forgottenAt.clear()
       this.#entries.clear()
       this.#lastFullDeadline.clear()
       this.#lastLivenessProbe.clear()
       return
     }
     for (const id of rackIds) {
+      this.#forgottenAt.set(id, ticket)
       this.#entries.delete(id)
       this.#lastFullDeadline.delete(id)
       this.#lastLivenessProbe.delete(id)
@@ -236,6 +273,7 @@ export class RackHealth {
         consecutiveFailures: 0,
         downSince: null,
       }
+      this.#createdAt.set(entry, this.#ticket)
       this.#entries.set(rack.id, entry)
     }
     return entry
