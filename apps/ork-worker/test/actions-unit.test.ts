@@ -424,6 +424,26 @@ describe('audit log entries', () => {
   })
 })
 
+describe('audit log close', () => {
+  it('makes every caller wait for the one close, pending entries written', async () => {
+    const store = tempStore()
+    const log = new AuditLog({ store })
+    await log.ready()
+    const recorded = log.record({ kind: 'request', method: 'saveWrkSettings', caller: 'k', outcome: 'ok' })
+    let firstClosed = false
+    const first = log.close().then(() => {
+      firstClosed = true
+    })
+    await log.close()
+    expect(firstClosed).toBe(true)
+    await Promise.all([first, recorded])
+    const reopened = new AuditLog({ store })
+    expect((await reopened.read()).map((entry) => entry.method)).toEqual(['saveWrkSettings'])
+    await reopened.close()
+    await store.close()
+  })
+})
+
 describe('audit log retention', () => {
   it('keeps at most maxEntries, drops entries past the retention age, and survives a reopen', async () => {
     let now = Date.UTC(2026, 0, 1)

@@ -119,6 +119,7 @@ export class AuditLog {
   #flushing: Promise<void> | null = null
   #opening: Promise<void> | null = null
   #closed = false
+  #closing: Promise<void> | null = null
   #timer: NodeJS.Timeout | null = null
 
   constructor(options: AuditLogOptions) {
@@ -242,8 +243,13 @@ export class AuditLog {
   }
 
   /** Writes what is pending, stops the prune timer and closes the bee. Idempotent. */
-  async close(): Promise<void> {
-    if (this.#closed) return
+  close(): Promise<void> {
+    // Every caller waits for the one close: a second call must not return while the first flushes.
+    this.#closing ??= this.#close()
+    return this.#closing
+  }
+
+  async #close(): Promise<void> {
     this.#closed = true
     if (this.#timer) clearInterval(this.#timer)
     await this.#opening?.catch(() => {})
