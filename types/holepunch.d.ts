@@ -149,6 +149,13 @@ declare module 'corestore' {
   export = Corestore
 }
 
+declare module 'fs-native-extensions' {
+  /** Takes an open-file-description lock on `fd` (exclusive unless `shared`); false when another holds it. */
+  function tryLock(fd: number, options?: { shared?: boolean }): boolean
+  const fsx: { tryLock: typeof tryLock }
+  export default fsx
+}
+
 declare module 'hyperbee' {
   import type { Readable } from 'node:stream'
 

@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path'
 import { OrkError } from '@ork/errors'
 import { createLogger, type Logger } from '@ork/logger'
 import { RackFanOut, RackRegistry } from '@ork/rack-registry'
-import { RpcNode } from '@ork/rpc-transport'
+import { RpcNode, removeInterruptedDeviceFile } from '@ork/rpc-transport'
 import Corestore from 'corestore'
 import Rache from 'rache'
 import { AuditLog } from './actions/audit-log.ts'
@@ -97,7 +97,11 @@ export async function startOrk(options: StartOrkOptions): Promise<OrkHandle> {
     logger.warn('net config allowLocal was removed and is ignored', { file: 'config/facs/net.config.json' })
   }
 
-  const dataStore = new Corestore(join(storeRoot, 'store', `${options.cluster}-db`), {
+  const dataStoreDir = join(storeRoot, 'store', `${options.cluster}-db`)
+  if (removeInterruptedDeviceFile(dataStoreDir)) {
+    logger.warn('removed the empty device file a crash during its first open left', { storeDir: dataStoreDir })
+  }
+  const dataStore = new Corestore(dataStoreDir, {
     globalCache: new Rache({ maxSize: DATA_STORE_CACHE_ENTRIES }),
   })
   const node = new RpcNode({

@@ -1,3 +1,4 @@
+export { CORESTORE_DEVICE_FILE, removeInterruptedDeviceFile } from './device-file.ts'
 export {
   ErrorCodes,
   HRPC_ERR_PREFIX,

@@ -5,6 +5,7 @@ import { type Logger, silentLogger } from '@ork/logger'
 import Corestore from 'corestore'
 import HyperDHT from 'hyperdht'
 import pLimit from 'p-limit'
+import { removeInterruptedDeviceFile } from './device-file.ts'
 import { ErrorCodes, isRetryable, TransportError, toTransportError } from './errors.ts'
 import { allowedPeers, buildFirewall } from './firewall.ts'
 import {
@@ -202,7 +203,11 @@ export class RpcNode {
     try {
       let store = this.#options.store as Corestore | undefined
       if (!store) {
-        store = new Corestore(this.#options.storeDir as string)
+        const storeDir = this.#options.storeDir as string
+        if (removeInterruptedDeviceFile(storeDir)) {
+          this.#logger.warn('removed the empty device file a crash during its first open left', { storeDir })
+        }
+        store = new Corestore(storeDir)
         this.#ownedStore = store
         await store.ready()
       }
