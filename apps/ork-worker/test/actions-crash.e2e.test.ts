@@ -1,4 +1,4 @@
-import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process'
+import type { ChildProcessWithoutNullStreams } from 'node:child_process'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -9,13 +9,13 @@ import { createLoopbackTestnet, type LoopbackTestnet } from '@ork/rpc-transport/
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type ActionLookup, waitFor } from './support/actions-helpers.ts'
 import { createServiceRoot } from './support/harness.ts'
+import { killWorkers, startWorker, workerArgs } from './support/worker-process.ts'
 
 /**
  * The worker as a real process, killed with SIGKILL while actions are voting and
  * executing, then restarted on the same root: no accepted action may be lost or stuck,
  * and no device may receive the same call twice.
  */
-const workerScript = join(import.meta.dirname, '..', 'dist', 'worker.js')
 const DEVICES_PER_ACTION = 10
 
 let testnet: LoopbackTestnet
@@ -23,29 +23,10 @@ let root: string
 let scratch: string
 let site: SimulatedSite
 let client: RpcNode
-const children: ChildProcessWithoutNullStreams[] = []
 
-async function startWorker(): Promise<{ child: ChildProcessWithoutNullStreams; key: string }> {
-  const child = spawn(
-    process.execPath,
-    [workerScript, '--wtype', 'wrk-ork-proc-aggr', '--env', 'production', '--cluster', 'crash', '--serviceRoot', root],
-    { cwd: root, env: { ...process.env, DEBUG: '' } },
-  )
-  children.push(child)
-  let stderr = ''
-  child.stderr.on('data', (chunk) => {
-    stderr += chunk
-  })
-  const key = await new Promise<string>((resolve, reject) => {
-    let stdout = ''
-    child.stdout.on('data', (chunk) => {
-      stdout += chunk
-      const line = stdout.split('\n').find((text) => text.startsWith('{'))
-      if (line) resolve((JSON.parse(line) as { rpcPublicKey: string }).rpcPublicKey)
-    })
-    child.on('exit', (code) => reject(new Error(`worker exited with ${code}: ${stderr}`)))
-  })
-  return { child, key }
+async function startCrashWorker(): Promise<{ child: ChildProcessWithoutNullStreams; key: string }> {
+  const { child, keys } = await startWorker(workerArgs('crash', root), root)
+  return { child, key: keys.rpcPublicKey }
 }
 
 beforeAll(async () => {
@@ -64,7 +45,7 @@ beforeAll(async () => {
   await client.ready()
 })
 afterAll(async () => {
-  for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
+  killWorkers()
   await client?.close()
   await site?.close()
   await testnet?.destroy()
@@ -74,7 +55,7 @@ afterAll(async () => {
 
 describe('SIGKILL while actions vote and execute', () => {
   it('loses no accepted action, leaves none stuck, sends no call twice', async () => {
-    let worker = await startWorker()
+    let worker = await startCrashWorker()
     let caller = client
     const call = (method: string, data: unknown) => caller.request(worker.key, method, data, { timeout: 20_000 })
     for (const registration of site.registrations) await call('registerRack', registration)
@@ -119,7 +100,7 @@ describe('SIGKILL while actions vote and execute', () => {
     const executedAtKill = site.executedCalls().length
     expect(executedAtKill).toBeLessThan(6 * DEVICES_PER_ACTION)
 
-    worker = await startWorker()
+    worker = await startCrashWorker()
     // the pooled connection to the killed process is gone: a fresh client
     caller = new RpcNode({ storeDir: join(scratch, 'client-2'), dhtOpts: testnet.dhtOpts, logger: silentLogger })
     await caller.ready()

@@ -1,4 +1,3 @@
-import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process'
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -9,58 +8,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { loadWorkerConfig } from '../src/config/load-config.ts'
 import { startOrk } from '../src/ork.ts'
 import { createServiceRoot } from './support/harness.ts'
-
-const workerScript = join(import.meta.dirname, '..', 'dist', 'worker.js')
+import { killWorkers, spawnWorker, startWorker, workerArgs } from './support/worker-process.ts'
 
 let testnet: LoopbackTestnet
 let root: string
 let client: RpcNode
 
-interface RunningWorker {
-  child: ChildProcessWithoutNullStreams
-  keys: { rpcPublicKey: string; rpcClientKey: string; instanceId: string }
-  exited: Promise<{ code: number | null; stderr: string }>
-}
-
-/** Every worker started, so that one left running by a failed test cannot hold its store for the next ones. */
-const children: ChildProcessWithoutNullStreams[] = []
-
-function runWorker(
-  args: string[],
-  cwd: string,
-): { child: ChildProcessWithoutNullStreams; exited: RunningWorker['exited'] } {
-  const child = spawn(process.execPath, [workerScript, ...args], { cwd, env: { ...process.env, DEBUG: '' } })
-  children.push(child)
-  let stderr = ''
-  child.stderr.on('data', (chunk) => {
-    stderr += chunk
-  })
-  const exited = new Promise<{ code: number | null; stderr: string }>((resolve) =>
-    child.on('exit', (code) => resolve({ code, stderr })),
-  )
-  return { child, exited }
-}
-
-async function startWorker(cluster = 'proc-1', cwd = root): Promise<RunningWorker> {
-  const { child, exited } = runWorker(
-    ['--wtype', 'wrk-ork-proc-aggr', '--env', 'production', '--cluster', cluster, '--serviceRoot', root],
-    cwd,
-  )
-  const keys = await new Promise<RunningWorker['keys']>((resolve, reject) => {
-    let stdout = ''
-    child.stdout.on('data', (chunk) => {
-      stdout += chunk
-      // complete lines only: a chunk may end inside the JSON line
-      const line = stdout
-        .split('\n')
-        .slice(0, -1)
-        .find((text) => text.startsWith('{'))
-      if (line) resolve(JSON.parse(line))
-    })
-    exited.then(({ code, stderr }) => reject(new Error(`worker exited with ${code}: ${stderr}`)))
-  })
-  return { child, keys, exited }
-}
+const startProcWorker = (cluster = 'proc-1', cwd = root) => startWorker(workerArgs(cluster, root), cwd)
 
 beforeAll(async () => {
   testnet = await createLoopbackTestnet()
@@ -69,7 +23,7 @@ beforeAll(async () => {
   await client.ready()
 })
 afterAll(async () => {
-  for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
+  killWorkers()
   await client?.close()
   await testnet?.destroy()
   rmSync(root, { recursive: true, force: true })
@@ -77,21 +31,21 @@ afterAll(async () => {
 
 describe('the worker process', () => {
   it('refuses to start without --cluster, with the reference code', async () => {
-    const { exited } = runWorker(['--wtype', 'wrk-ork-proc-aggr', '--env', 'production'], root)
+    const { exited } = spawnWorker(['--wtype', 'wrk-ork-proc-aggr', '--env', 'production'], root)
     const { code, stderr } = await exited
     expect(code).toBe(1)
     expect(stderr.trim()).toBe('ork: ERR_PROC_RACK_UNDEFINED: --cluster <id> is required')
   })
 
   it('prints its usage on --help, and refuses a service root that is not a directory', async () => {
-    const help = runWorker(['--help'], root)
+    const help = spawnWorker(['--help'], root)
     let stdout = ''
     help.child.stdout.on('data', (chunk) => (stdout += chunk))
     expect((await help.exited).code).toBe(0)
     expect(stdout).toMatch(/^Usage: ork-worker --wtype wrk-ork-proc-aggr --env <production\|development\|test>/)
 
     const missingRoot = join(root, 'no-such-root')
-    const { exited } = runWorker(
+    const { exited } = spawnWorker(
       ['--wtype', 'wrk-ork-proc-aggr', '--env', 'production', '--cluster', 'c', '--serviceRoot', missingRoot],
       root,
     )
@@ -105,7 +59,7 @@ describe('the worker process', () => {
     const original = readFileSync(path, 'utf8')
     writeFileSync(path, JSON.stringify({ callTargetsLimit: -3 }))
     try {
-      const { exited } = runWorker(['--wtype', 'wrk-ork-proc-aggr', '--env', 'production', '--cluster', 'c'], root)
+      const { exited } = spawnWorker(['--wtype', 'wrk-ork-proc-aggr', '--env', 'production', '--cluster', 'c'], root)
       const { code, stderr } = await exited
       expect(code).toBe(1)
       expect(stderr).toMatch(/^ork: config\/base\.ork\.json: callTargetsLimit: /)
@@ -116,9 +70,9 @@ describe('the worker process', () => {
   })
 
   it('says the store is in use when another ork of the cluster runs, without a stack', async () => {
-    const first = await startWorker('locked')
+    const first = await startProcWorker('locked')
     try {
-      const { exited } = runWorker(
+      const { exited } = spawnWorker(
         ['--wtype', 'wrk-ork-proc-aggr', '--env', 'production', '--cluster', 'locked', '--serviceRoot', root],
         root,
       )
@@ -129,7 +83,7 @@ describe('the worker process', () => {
       // A failed start writes no status file: one without keys would send ork-rpc -s nowhere.
       const otherRoot = createServiceRoot({ dhtOpts: testnet.dhtOpts })
       try {
-        const other = runWorker(
+        const other = spawnWorker(
           ['--wtype', 'wrk-ork-proc-aggr', '--env', 'production', '--cluster', 'locked', '--serviceRoot', otherRoot],
           root,
         )
@@ -148,7 +102,7 @@ describe('the worker process', () => {
     const workingDirectory = mkdtempSync(join(tmpdir(), 'ork-cwd-'))
     try {
       writeFileSync(join(workingDirectory, 'store'), 'a file where the store directory goes')
-      const { exited } = runWorker(
+      const { exited } = spawnWorker(
         ['--wtype', 'wrk-ork-proc-aggr', '--env', 'production', '--cluster', 'no-store', '--serviceRoot', root],
         workingDirectory,
       )
@@ -164,7 +118,7 @@ describe('the worker process', () => {
   })
 
   it('stops cleanly on a SIGTERM that arrives while it starts', async () => {
-    const { child, exited } = runWorker(
+    const { child, exited } = spawnWorker(
       ['--wtype', 'wrk-ork-proc-aggr', '--env', 'production', '--cluster', 'early-stop', '--serviceRoot', root],
       root,
     )
@@ -182,7 +136,7 @@ describe('the worker process', () => {
   it('keeps config/ and status/ under --serviceRoot and store/ under the working directory', async () => {
     const workingDirectory = mkdtempSync(join(tmpdir(), 'ork-cwd-'))
     try {
-      const worker = await startWorker('split-roots', workingDirectory)
+      const worker = await startProcWorker('split-roots', workingDirectory)
       const status = JSON.parse(readFileSync(join(root, 'status/wrk-ork-proc-aggr-split-roots.json'), 'utf8'))
       expect(status).toEqual(worker.keys)
       expect(existsSync(join(workingDirectory, 'store', 'split-roots-db'))).toBe(true)
@@ -197,7 +151,7 @@ describe('the worker process', () => {
   })
 
   it('writes its status file, and on SIGTERM finishes what it acknowledged and exits 0', async () => {
-    const worker = await startWorker()
+    const worker = await startProcWorker()
     const status = JSON.parse(readFileSync(join(root, 'status/wrk-ork-proc-aggr-proc-1.json'), 'utf8'))
     expect(status).toEqual(worker.keys)
     expect(existsSync(join(root, 'store', 'proc-1-db'))).toBe(true)
@@ -236,7 +190,7 @@ describe('the worker process', () => {
     expect(refusals).toHaveLength(8)
 
     // Every acknowledged registration survived the shutdown.
-    const restarted = await startWorker()
+    const restarted = await startProcWorker()
     expect(restarted.keys).toEqual(worker.keys)
     const racks = (await client.request(restarted.keys.rpcPublicKey, 'listRacks', {}, { timeout: 10_000 })) as {
       id: string
