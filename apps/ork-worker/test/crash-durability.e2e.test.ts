@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { silentLogger } from '@ork/logger'
-import { type SimulatedSite, startSimulatedSite } from '@ork/rack-simulator'
+import { mulberry32, type SimulatedSite, startSimulatedSite } from '@ork/rack-simulator'
 import { RpcNode } from '@ork/rpc-transport'
 import { createLoopbackTestnet, type LoopbackTestnet } from '@ork/rpc-transport/testing'
 import Corestore from 'corestore'
@@ -27,18 +27,6 @@ import {
  */
 const SEED = 0x5eed_2024
 const DAY = 86_400_000
-
-/** mulberry32: a small seeded generator, so that every run draws the same kill delays and requests. */
-function seeded(seed: number): () => number {
-  let state = seed >>> 0
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0
-    let t = state
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296
-  }
-}
 
 let testnet: LoopbackTestnet
 let scratch: string
@@ -173,7 +161,7 @@ const ZONES = (() => {
 
 describe('SIGKILL at random moments', () => {
   it('keeps every acknowledged rack change, audit entry and the keys; restarts cleanly', async () => {
-    const random = seeded(SEED)
+    const random = mulberry32(SEED)
     const root = serviceRoot()
     const args = workerArgs('durable', root)
     const statusFile = join(root, 'status/wrk-ork-proc-aggr-durable.json')
@@ -275,7 +263,7 @@ describe('SIGKILL at random moments', () => {
     const writer = async (index: number, round: number, stopAt: { killed: boolean }) => {
       const ids = writerIds(index)
       // one generator per writer and round: its requests do not depend on how writers interleave
-      const random = seeded(SEED + round * WRITERS + index + 1)
+      const random = mulberry32(SEED + round * WRITERS + index + 1)
       const randomKey = () => Array.from({ length: 64 }, () => Math.floor(random() * 16).toString(16)).join('')
       for (let n = 0; !stopAt.killed; n++) {
         const tag = `r${round}-w${index}-${n}`
@@ -399,7 +387,7 @@ describe('SIGKILL at random moments', () => {
   })
 
   it('keeps the daily history readable, never finishes a day with partial data, and resumes the job', async () => {
-    const random = seeded(SEED + 1)
+    const random = mulberry32(SEED + 1)
     const root = serviceRoot()
     const args = workerArgs('history', root)
     // the shipped miner key, a short history in two zones, a run every second
