@@ -89,6 +89,13 @@ function startFailure(error: unknown): string {
   if (/could not be locked/i.test(message)) {
     return `the store under ${storeRoot ?? process.cwd()}/store is in use by another process (another ork of this cluster?)`
   }
+  if (/invalid device file/i.test(message)) {
+    // Corestore's device file records where its store was made (inode, creation time, platform).
+    return (
+      `the store under ${storeRoot ?? process.cwd()}/store cannot be opened (${message}): corestore refuses a ` +
+      'store that was copied, moved or edited, as a second copy of its writable cores would fork them'
+    )
+  }
   // The file system refused (EACCES, EROFS, ENOSPC…): the message names the path; a stack adds nothing.
   if (/^E[A-Z]+: /.test(message)) return `failed to start: ${message}`
   return `failed to start: ${(error as Error)?.stack ?? message}`

@@ -69,6 +69,21 @@ describe('the worker process', () => {
     }
   })
 
+  it('says a store it cannot open is damaged or from another machine, without a stack', async () => {
+    for (const directory of ['damaged', 'damaged-db']) {
+      mkdirSync(join(root, 'store', directory), { recursive: true })
+      writeFileSync(join(root, 'store', directory, 'CORESTORE'), 'not a device file')
+    }
+    const { exited } = spawnWorker(
+      ['--wtype', 'wrk-ork-proc-aggr', '--env', 'production', '--cluster', 'damaged'],
+      root,
+    )
+    const { code, stderr } = await exited
+    expect(code).toBe(1)
+    expect(stderr).toMatch(/^ork: the store under .*\/store cannot be opened \(.+\): /)
+    expect(stderr).not.toMatch(/\n\s+at /)
+  })
+
   it('says the store is in use when another ork of the cluster runs, without a stack', async () => {
     const first = await startProcWorker('locked')
     try {
