@@ -1,6 +1,6 @@
 import { OrkError } from '@ork/errors'
 import { describe, expect, it } from 'vitest'
-import { classifyRackFailure, RackHealth } from './health.ts'
+import { classifyRackFailure, FORGOTTEN_IDS_KEPT, RackHealth } from './health.ts'
 
 function transportError(code: string, message = `${code}: failed`): Error {
   return Object.assign(new Error(message), { name: 'TransportError', code })
@@ -193,5 +193,17 @@ describe('outcomes that arrive late', () => {
     expect(health.isCurrent(newKey, sentToNewKey)).toBe(false)
     expect(health.isCurrent(newKey, health.begin())).toBe(true)
     expect(health.snapshot()).toEqual([])
+  })
+
+  it('remember a bounded number of forgotten ids: past it, requests in flight count as stale', () => {
+    const health = new RackHealth()
+    const rack = { id: 'rack-1', rpcPublicKey: 'a'.repeat(64) }
+    const inFlight = health.begin()
+    const ids = (from: number, count: number) => Array.from({ length: count }, (_, index) => `gone-${from + index}`)
+    health.forget(ids(0, FORGOTTEN_IDS_KEPT))
+    expect(health.isCurrent(rack, inFlight)).toBe(true)
+    health.forget(ids(FORGOTTEN_IDS_KEPT, 1))
+    expect(health.isCurrent(rack, inFlight)).toBe(false)
+    expect(health.isCurrent(rack, health.begin())).toBe(true)
   })
 })

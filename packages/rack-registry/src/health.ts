@@ -99,6 +99,9 @@ export interface RackIdentity {
  * deadline, so one dead rack no longer costs every fan-out the full timeout (ork-behaviour.md 0:
  * a rack that accepts the connection and never replies costs 10 s on every fan-out).
  */
+/** Forgotten rack ids remembered for {@link RackHealth.isCurrent}. */
+export const FORGOTTEN_IDS_KEPT = 4096
+
 export class RackHealth {
   readonly downAfterFailures: number
   readonly probeTimeout: number
@@ -117,9 +120,9 @@ export class RackHealth {
    * key, after the request left.
    */
   #ticket = 0
-  /** Ticket at which each forgotten rack id was forgotten (one number per id ever forgotten). */
+  /** Ticket at which each forgotten rack id was forgotten (at most {@link FORGOTTEN_IDS_KEPT} ids). */
   readonly #forgottenAt = new Map<string, number>()
-  /** Ticket of the last forget of every rack. */
+  /** Ticket before which every outcome is stale: the last forget of every rack, or of too many ids. */
   #allForgottenAt = 0
   /** Ticket at which each entry was created. */
   readonly #createdAt = new WeakMap<RackHealthEntry, number>()
@@ -256,6 +259,12 @@ export class RackHealth {
       this.#entries.delete(id)
       this.#lastFullDeadline.delete(id)
       this.#lastLivenessProbe.delete(id)
+    }
+    // Bounded in a process that runs for months: past the cap, every request in flight counts as
+    // stale instead (dropping a few outcomes costs nothing; health is rebuilt by the next ones).
+    if (this.#forgottenAt.size > FORGOTTEN_IDS_KEPT) {
+      this.#allForgottenAt = ticket
+      this.#forgottenAt.clear()
     }
   }
 
