@@ -94,14 +94,14 @@ export interface RackIdentity {
   rpcPublicKey: string
 }
 
+/** Forgotten rack ids remembered for {@link RackHealth.isCurrent}. */
+export const FORGOTTEN_IDS_KEPT = 4096
+
 /**
  * Per-rack liveness bookkeeping. A rack that stops answering is only probed with a short
  * deadline, so one dead rack no longer costs every fan-out the full timeout (ork-behaviour.md 0:
  * a rack that accepts the connection and never replies costs 10 s on every fan-out).
  */
-/** Forgotten rack ids remembered for {@link RackHealth.isCurrent}. */
-export const FORGOTTEN_IDS_KEPT = 4096
-
 export class RackHealth {
   readonly downAfterFailures: number
   readonly probeTimeout: number
