@@ -81,6 +81,19 @@ const push = (devices: string[], voter = 'creator') =>
     params: [],
   }) as Promise<PushReply>
 
+/**
+ * A scripted rack registered as `rackId` that holds device d1, and an action on d1 pushed by
+ * `creator` that needs a second vote: the starting point of the voting races.
+ */
+async function actionAwaitingVote(rackId: string): Promise<{ rack: ScriptedRack; id: number }> {
+  const rack = await scriptedRack()
+  rack.handlers.getWriteCalls = writeCalls(['d1'], 2)
+  await register(rackId, rack)
+  const { id } = await push(['d1'])
+  expect(id).toEqual(expect.any(Number))
+  return { rack, id: id as number }
+}
+
 const queryThingIds = (rack: ScriptedRack) =>
   rack.received.filter((entry) => entry.method === 'queryThing').map((entry) => entry.payload.id)
 
@@ -166,27 +179,21 @@ describe('actions while their racks change (PIN, ork-behaviour.md 8.3: the rack 
   })
 
   it('forgetRacks between push and execution: no call is sent, each call ends ERR_RACK_NOT_FOUND', async () => {
-    const rack = await scriptedRack()
-    rack.handlers.getWriteCalls = writeCalls(['d1'], 2)
-    await register('forgotten', rack)
-    const { id } = await push(['d1'])
+    const { rack, id } = await actionAwaitingVote('forgotten')
     await harness.call('forgetRacks', { ids: ['forgotten'] })
     await harness.call('voteAction', { id, voter: 'second', approve: true, authPerms: ['miner'] })
-    const done = await untilActionDone(harness, id as number)
+    const done = await untilActionDone(harness, id)
     expect(done.action.status).toBe('COMPLETED')
     expect(done.action.targets.forgotten?.calls).toEqual([{ id: 'd1', error: 'ERR_RACK_NOT_FOUND' }])
     expect(queryThingIds(rack)).toEqual([])
   })
 
   it('registerRack with a new key while the action is voting: it executes once, on the new key', async () => {
-    const oldRack = await scriptedRack()
+    const { rack: oldRack, id } = await actionAwaitingVote('rekeyed')
     const newRack = await scriptedRack()
-    oldRack.handlers.getWriteCalls = writeCalls(['d1'], 2)
-    await register('rekeyed', oldRack)
-    const { id } = await push(['d1'])
     await register('rekeyed', newRack)
     await harness.call('voteAction', { id, voter: 'second', approve: true, authPerms: ['miner'] })
-    const done = await untilActionDone(harness, id as number)
+    const done = await untilActionDone(harness, id)
     expect(done.action.targets.rekeyed?.calls).toEqual([{ id: 'd1', result: 1 }])
     expect(queryThingIds(oldRack)).toEqual([])
     expect(queryThingIds(newRack)).toEqual(['d1'])
@@ -195,10 +202,7 @@ describe('actions while their racks change (PIN, ork-behaviour.md 8.3: the rack 
 
 describe('votes and cancels at once (PIN: one lock per action in the approver)', () => {
   it('two votes crossing the threshold together: one counts, the other finds the action gone, one execution', async () => {
-    const rack = await scriptedRack()
-    rack.handlers.getWriteCalls = writeCalls(['d1'], 2)
-    await register('voted', rack)
-    const { id } = await push(['d1'])
+    const { rack, id } = await actionAwaitingVote('voted')
     const votes = await Promise.allSettled(
       ['second', 'third'].map((voter) =>
         harness.call('voteAction', { id, voter, approve: true, authPerms: ['miner'] }),
@@ -206,24 +210,21 @@ describe('votes and cancels at once (PIN: one lock per action in the approver)',
     )
     expect(votes.filter((vote) => vote.status === 'fulfilled').map((vote) => vote.value)).toEqual([1])
     expect(votes.find((vote) => vote.status === 'rejected')?.reason).toEqual(remoteError('ERR_ACTION_ID_NOT_FOUND'))
-    const done = await untilActionDone(harness, id as number)
+    const done = await untilActionDone(harness, id)
     expect(done.action.status).toBe('COMPLETED')
     expect(done.action.votesPos).toHaveLength(2)
     expect(queryThingIds(rack)).toEqual(['d1'])
   })
 
   it('a vote and a cancel of the creator together: exactly one wins and the action runs at most once', async () => {
-    const rack = await scriptedRack()
-    rack.handlers.getWriteCalls = writeCalls(['d1'], 2)
-    await register('cancelled', rack)
-    const { id } = await push(['d1'])
+    const { rack, id } = await actionAwaitingVote('cancelled')
     const [vote, cancel] = await Promise.allSettled([
       harness.call('voteAction', { id, voter: 'second', approve: true, authPerms: ['miner'] }),
       harness.call('cancelActionsBatch', { ids: [id], voter: 'creator' }),
     ])
     const cancelled = cancel.status === 'fulfilled' && (cancel.value as { success: boolean }[])[0]?.success === true
     expect(vote.status === 'fulfilled').toBe(!cancelled)
-    const done = await untilActionDone(harness, id as number)
+    const done = await untilActionDone(harness, id)
     expect(done.action.status).toBe(cancelled ? 'DENIED' : 'COMPLETED')
     expect(queryThingIds(rack)).toEqual(cancelled ? [] : ['d1'])
   })
