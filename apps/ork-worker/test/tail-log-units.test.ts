@@ -12,7 +12,7 @@ import { tailLogMultiRequests } from '../src/methods/tail-log.ts'
 import { DAY_SETTLE_MS, DEFAULT_TAIL_LOG_STORE_DAYS, TailLogAggregationJob } from '../src/tail-log/aggregate-job.ts'
 import { customRangeAggr } from '../src/tail-log/custom-range.ts'
 import { TailLogHistoryStore } from '../src/tail-log/history-store.ts'
-import { runTailLog, type TailLogDependencies } from '../src/tail-log/run-tail-log.ts'
+import { runTailLog, runWrkExtData, type TailLogDependencies } from '../src/tail-log/run-tail-log.ts'
 import {
   DAY_MS,
   daysTo24HrIntervals,
@@ -470,7 +470,7 @@ describe('runTailLog against fake racks', () => {
 
   function dependencies(
     racks: RackRecord[],
-    reply: (rack: RackRecord, method: string) => Reply,
+    reply: (rack: RackRecord, method: string, payload: unknown) => Reply,
     config: { aggrStats: AggrStatsConfig; aggrCrossthg?: Record<string, CrossThingConfig> },
   ): TailLogDependencies {
     return {
@@ -478,7 +478,8 @@ describe('runTailLog against fake racks', () => {
       aggrCrossthg: () => config.aggrCrossthg,
       selectRacks: () => racks,
       allRacks: () => racks,
-      fanOut: async (targets, method) => targets.map((target) => ({ rack: target, ...reply(target, method) })),
+      fanOut: async (targets, method, payload) =>
+        targets.map((target) => ({ rack: target, ...reply(target, method, payload) })),
       logger: silentLogger,
     }
   }
@@ -538,5 +539,40 @@ describe('runTailLog against fake racks', () => {
     expect(rows).toEqual([
       { ts: 1, aggrTsRange: '', aggrCount: 1, workers: [{ _id: 'c-A', count: 2 }], aggrIntervals: 1 },
     ])
+  })
+
+  it('getWrkExtData links things across when asked, with string ts rows and the full type config', async () => {
+    const aggrStats = { pool: { ops: { workers: { op: 'arr_concat', src: 'workers' } } } } as unknown as AggrStatsConfig
+    const aggrCrossthg = {
+      'pool-x': {
+        searchAggr: [{ $unwind: '$workers' }, { $group: { _id: null, ids: { $addToSet: '$workers.name' } } }],
+        searchFields: { id: 1, 'info.container': 1 },
+        crossArrKey: 'workers',
+        crossObjKey: 'name',
+        thgProperty: ['info', 'container'],
+        groupAggr: [{ $group: { _id: '$crossThg', count: { $sum: 1 } } }],
+      },
+    } as unknown as Record<string, CrossThingConfig>
+    const lookups: unknown[] = []
+    const reply = (_target: RackRecord, method: string, payload: unknown): Reply => {
+      if (method !== 'listThings') return { ok: true, value: [{ ts: 1, workers: [{ name: 'm1' }, { name: 'm2' }] }] }
+      lookups.push(payload)
+      return { ok: true, value: [{ id: 'm1', info: { container: 'c-A' } }] }
+    }
+    const racks = dependencies([rack('pool-rack')], reply, { aggrStats, aggrCrossthg })
+    expect(await runWrkExtData(racks, { type: 'pool-x', applyAggrCrossthg: true })).toEqual([
+      {
+        ts: '1',
+        workers: [
+          { _id: 'c-A', count: 1 },
+          { _id: null, count: 1 },
+        ],
+      },
+    ])
+    expect(lookups).toHaveLength(1)
+    expect(await runWrkExtData(racks, { type: 'pool-x' })).toEqual([
+      { ts: '1', workers: [{ name: 'm1' }, { name: 'm2' }] },
+    ])
+    expect(lookups).toHaveLength(1)
   })
 })

@@ -1,4 +1,4 @@
-import { applyCrossThings, type CrossThingConfig, type CrossThingQuery, crossThingQuery } from './cross-thing.ts'
+import { applyRequestedCrossThings, type CrossThingConfig, type CrossThingQuery } from './cross-thing.ts'
 import {
   type AggrStatsConfig,
   aggregateTailLogItems,
@@ -47,20 +47,10 @@ export async function computeTailLog(options: ComputeTailLogOptions): Promise<Js
   const spec = resolveTailLogSpec(options.aggrStats, request.type)
   const { rackRequest, aggrFields } = prepareTailLogRequest(request, spec)
   const replies = await options.fetchRackReplies(rackRequest)
-  let rows: JsValue[] = aggregateTailLogItems(collectRackItems(replies), spec, {
+  const rows = aggregateTailLogItems(collectRackItems(replies), spec, {
     aggrTimes: request.aggrTimes,
     onError: options.onAggregationError,
   })
-  const crossConfigs = options.aggrCrossthg
-  const crossConfig =
-    request.applyAggrCrossthg && crossConfigs && Object.hasOwn(crossConfigs, request.type)
-      ? crossConfigs[request.type]
-      : undefined
-  if (crossConfig) {
-    const query = crossThingQuery(rows, crossConfig)
-    let things: readonly unknown[] = []
-    if (query !== null && options.listThings) things = await options.listThings(query)
-    rows = applyCrossThings(rows, crossConfig, things)
-  }
-  return projectRows(rows, aggrFields)
+  const linked = await applyRequestedCrossThings(rows, request, options.aggrCrossthg, options.listThings)
+  return projectRows(linked, aggrFields)
 }

@@ -106,3 +106,23 @@ export function applyCrossThings(
     return { ...row, [arrayKey]: runPipeline(config.groupAggr, linked) }
   })
 }
+
+/**
+ * Cross-thing aggregation as a request asks for it (ork-behaviour.md 4.7, 4.20 and 6): only
+ * when `request.applyAggrCrossthg` is truthy and `configs` has an own entry for the full
+ * `request.type`. The rows' things are then looked up through `listThings` (not called when
+ * the rows name none, Q43) and linked by {@link applyCrossThings}; otherwise `rows` come back
+ * as they are.
+ */
+export async function applyRequestedCrossThings(
+  rows: JsValue[],
+  request: { type?: JsValue; applyAggrCrossthg?: JsValue },
+  configs: Record<string, CrossThingConfig> | null | undefined,
+  listThings: ((query: CrossThingQuery) => Promise<readonly unknown[]>) | undefined,
+): Promise<JsValue[]> {
+  if (!request.applyAggrCrossthg || !configs || !Object.hasOwn(configs, request.type)) return rows
+  const config = configs[request.type] as CrossThingConfig
+  const query = crossThingQuery(rows, config)
+  const things = query !== null && listThings ? await listThings(query) : []
+  return applyCrossThings(rows, config, things)
+}

@@ -2,6 +2,7 @@ export { applyStats, applyStatsBatch, tallyStats } from './apply.ts'
 export { type ComputeTailLogOptions, computeTailLog } from './compute-tail-log.ts'
 export {
   applyCrossThings,
+  applyRequestedCrossThings,
   type CrossThingConfig,
   type CrossThingQuery,
   crossThingQuery,

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest'
 import {
   aggregateTailLogItems,
   applyCrossThings,
+  applyRequestedCrossThings,
   type CrossThingConfig,
   collectRackItems,
   computeTailLog,
@@ -288,6 +289,35 @@ describe('cross-thing aggregation (ork-behaviour.md 6)', () => {
       { id: 7, info: { container: 'c-7' } },
     ])
     expect(result).toEqual([{ workers: [{ name: '7' }, { name: 7, crossThg: 'c-7' }] }])
+  })
+
+  it('applyRequestedCrossThings links only when asked, for an own config of the full type', async () => {
+    const looked: unknown[] = []
+    const listThings = async (query: unknown) => {
+      looked.push(query)
+      return things
+    }
+    const configs = { 'minerpool-x': crossConfig }
+    for (const request of [
+      { type: 'minerpool-x' },
+      { type: 'minerpool-x', applyAggrCrossthg: 0 },
+      { type: 'minerpool', applyAggrCrossthg: true },
+      { type: 'constructor', applyAggrCrossthg: true },
+    ]) {
+      expect(await applyRequestedCrossThings(rows, request, configs, listThings)).toBe(rows)
+    }
+    expect(await applyRequestedCrossThings(rows, { type: 'minerpool-x', applyAggrCrossthg: 1 }, null, listThings)).toBe(
+      rows,
+    )
+    expect(looked).toEqual([])
+    const linked = await applyRequestedCrossThings(
+      rows,
+      { type: 'minerpool-x', applyAggrCrossthg: 1 },
+      configs,
+      listThings,
+    )
+    expect(linked).toEqual(applyCrossThings(rows, crossConfig, things))
+    expect(looked).toEqual([crossThingQuery(rows, crossConfig)])
   })
 
   it('computeTailLog applies cross-thing aggregation only when the request asks for it, and looks nothing up without ids', async () => {

@@ -3,14 +3,13 @@ import type { RackRecord } from '@ork/rack-registry'
 import { RemoteError } from '@ork/rpc-transport'
 import {
   type AggrStatsConfig,
-  applyCrossThings,
+  applyRequestedCrossThings,
   applyStatsBatch,
   type CrossThingConfig,
   type CrossThingQuery,
   collectRackItems,
   compilePath,
   computeTailLog,
-  crossThingQuery,
   groupTailLogItems,
   type TailLogRequest,
   type TailLogSpec,
@@ -211,21 +210,13 @@ export async function runWrkExtData(
   const spec = aggrStats && Object.hasOwn(aggrStats, baseType) ? aggrStats[baseType] : undefined
   if (!spec) return items
   const state = { ops: spec.ops }
-  let rows: unknown[] = groupTailLogItems(items).map((group) => {
+  const rows = groupTailLogItems(items).map((group) => {
     const row: Record<string, unknown> = { ts: group.key }
     applyStatsBatch(state, row, group.items)
     tallyStats(state, row)
     return row
   })
-  const crossConfigs = dependencies.aggrCrossthg()
-  const crossConfig =
-    request.applyAggrCrossthg && crossConfigs && Object.hasOwn(crossConfigs, request.type)
-      ? crossConfigs[request.type]
-      : undefined
-  if (crossConfig) {
-    const query = crossThingQuery(rows, crossConfig)
-    const things = query === null ? [] : await listThingsOnAllRacks(dependencies, query)
-    rows = applyCrossThings(rows, crossConfig, things)
-  }
-  return rows
+  return applyRequestedCrossThings(rows, request, dependencies.aggrCrossthg(), (query) =>
+    listThingsOnAllRacks(dependencies, query),
+  )
 }
