@@ -1,10 +1,3 @@
-import { defineConfig } from 'tsup'
+import { packageBuild } from '../../tsup.shared.ts'
 
-export default defineConfig({
-  entry: ['src/index.ts', 'src/worker.ts', 'src/demo.ts'],
-  format: ['esm'],
-  target: 'node20',
-  dts: { entry: 'src/index.ts' },
-  sourcemap: true,
-  clean: true,
-})
+export default packageBuild(['src/index.ts', 'src/worker.ts', 'src/demo.ts'])

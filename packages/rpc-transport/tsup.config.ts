@@ -1,10 +1,4 @@
-import { defineConfig } from 'tsup'
+import { packageBuild } from '../../tsup.shared.ts'
 
-export default defineConfig({
-  entry: ['src/index.ts', 'src/testing.ts'],
-  format: ['esm'],
-  target: 'node20',
-  dts: true,
-  sourcemap: true,
-  clean: true,
-})
+const exported = ['src/index.ts', 'src/testing.ts']
+export default packageBuild(exported, exported)

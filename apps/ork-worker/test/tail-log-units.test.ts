@@ -505,13 +505,12 @@ describe('runTailLog against fake racks', () => {
     expect(outcome).toMatchObject({ answeredRacks: 2, failedRacks: 2 })
   })
 
-  it('computes every op when cross-thing aggregation applies, also those the inclusion aggrFields leaves out', async () => {
-    // The cross-thing id lookup reads `names`, which aggrFields does not ask for: pruning that op
-    // would leave the lookup without ids and every worker without its container.
-    const aggrStats = {
+  // Pool racks whose rows name their workers in `names`; cross-thing aggregation counts the workers per container.
+  const poolConfig = {
+    aggrStats: {
       pool: { ops: { workers: { op: 'arr_concat', src: 'workers' }, names: { op: 'arr_concat', src: 'names' } } },
-    } as unknown as AggrStatsConfig
-    const aggrCrossthg = {
+    } as unknown as AggrStatsConfig,
+    aggrCrossthg: {
       'pool-x': {
         searchAggr: [{ $unwind: '$names' }, { $group: { _id: null, ids: { $addToSet: '$names' } } }],
         searchFields: { id: 1, 'info.container': 1 },
@@ -520,7 +519,12 @@ describe('runTailLog against fake racks', () => {
         thgProperty: ['info', 'container'],
         groupAggr: [{ $group: { _id: '$crossThg', count: { $sum: 1 } } }],
       },
-    } as unknown as Record<string, CrossThingConfig>
+    } as unknown as Record<string, CrossThingConfig>,
+  }
+
+  it('computes every op when cross-thing aggregation applies, also those the inclusion aggrFields leaves out', async () => {
+    // The cross-thing id lookup reads `names`, which aggrFields does not ask for: pruning that op
+    // would leave the lookup without ids and every worker without its container.
     const reply = (_target: RackRecord, method: string): Reply =>
       method === 'listThings'
         ? {
@@ -531,7 +535,7 @@ describe('runTailLog against fake racks', () => {
             ],
           }
         : { ok: true, value: [{ ts: 1, workers: [{ name: 'm1' }, { name: 'm2' }], names: ['m1', 'm2'] }] }
-    const { rows } = await runTailLog(dependencies([rack('pool-rack')], reply, { aggrStats, aggrCrossthg }), {
+    const { rows } = await runTailLog(dependencies([rack('pool-rack')], reply, poolConfig), {
       type: 'pool-x',
       applyAggrCrossthg: true,
       aggrFields: { workers: 1 },
@@ -542,24 +546,15 @@ describe('runTailLog against fake racks', () => {
   })
 
   it('getWrkExtData links things across when asked, with string ts rows and the full type config', async () => {
-    const aggrStats = { pool: { ops: { workers: { op: 'arr_concat', src: 'workers' } } } } as unknown as AggrStatsConfig
-    const aggrCrossthg = {
-      'pool-x': {
-        searchAggr: [{ $unwind: '$workers' }, { $group: { _id: null, ids: { $addToSet: '$workers.name' } } }],
-        searchFields: { id: 1, 'info.container': 1 },
-        crossArrKey: 'workers',
-        crossObjKey: 'name',
-        thgProperty: ['info', 'container'],
-        groupAggr: [{ $group: { _id: '$crossThg', count: { $sum: 1 } } }],
-      },
-    } as unknown as Record<string, CrossThingConfig>
     const lookups: unknown[] = []
     const reply = (_target: RackRecord, method: string, payload: unknown): Reply => {
-      if (method !== 'listThings') return { ok: true, value: [{ ts: 1, workers: [{ name: 'm1' }, { name: 'm2' }] }] }
+      if (method !== 'listThings') {
+        return { ok: true, value: [{ ts: 1, workers: [{ name: 'm1' }, { name: 'm2' }], names: ['m1', 'm2'] }] }
+      }
       lookups.push(payload)
       return { ok: true, value: [{ id: 'm1', info: { container: 'c-A' } }] }
     }
-    const racks = dependencies([rack('pool-rack')], reply, { aggrStats, aggrCrossthg })
+    const racks = dependencies([rack('pool-rack')], reply, poolConfig)
     expect(await runWrkExtData(racks, { type: 'pool-x', applyAggrCrossthg: true })).toEqual([
       {
         ts: '1',
@@ -567,11 +562,12 @@ describe('runTailLog against fake racks', () => {
           { _id: 'c-A', count: 1 },
           { _id: null, count: 1 },
         ],
+        names: ['m1', 'm2'],
       },
     ])
     expect(lookups).toHaveLength(1)
     expect(await runWrkExtData(racks, { type: 'pool-x' })).toEqual([
-      { ts: '1', workers: [{ name: 'm1' }, { name: 'm2' }] },
+      { ts: '1', workers: [{ name: 'm1' }, { name: 'm2' }], names: ['m1', 'm2'] },
     ])
     expect(lookups).toHaveLength(1)
   })
