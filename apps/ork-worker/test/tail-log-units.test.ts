@@ -289,6 +289,11 @@ describe('the reference-layout index keys', () => {
       // the next day every stored day moves one index back
       expect(await store.writeIndex('miner', 'UTC', today + 1, 180)).toBe(6)
       expect(await store.getIndexRows('miner', 'UTC', 1)).toEqual([{ s: 42 }])
+      // a stopped run keeps the index of a day it has no record of (the reference's, on its root):
+      // day today+1 has none, so index 1 keeps what it held
+      await store.writeIndex('miner', 'UTC', today + 2, 180, { keepDaysNotStored: true })
+      expect(await store.getIndexRows('miner', 'UTC', 1)).toEqual([{ s: 42 }])
+      expect(await store.getIndexRows('miner', 'UTC', 3)).toEqual([{ s: 1 }])
     } finally {
       await store.close()
       await corestore.close()
@@ -344,6 +349,8 @@ describe('the daily history job decisions (a fake tailLog, one fixed-offset zone
     aggrData?: Partial<AggrDataConfig>
     /** How many racks answered and failed a request (default: one answered). */
     answer?: (request: TailLogRequest) => { answeredRacks: number; failedRacks: number }
+    /** The rows of a request (default `[{ts: 0}]`). */
+    rows?: (request: TailLogRequest) => unknown[]
   }
 
   function fakeJob(options: FakeJobOptions) {
@@ -360,7 +367,8 @@ describe('the daily history job decisions (a fake tailLog, one fixed-offset zone
       timezones: () => zones,
       tailLog: async (request) => {
         requests.push(request)
-        return { rows: [{ ts: 0 }], ...(options.answer?.(request) ?? { answeredRacks: 1, failedRacks: 0 }) }
+        const rows = options.rows?.(request) ?? [{ ts: 0 }]
+        return { rows, ...(options.answer?.(request) ?? { answeredRacks: 1, failedRacks: 0 }) }
       },
       now: () => clock,
     })
@@ -449,6 +457,33 @@ describe('the daily history job decisions (a fake tailLog, one fixed-offset zone
     clock = at('2024-03-06T12:00:00Z')
     await job.run()
     expect(job.lastRun).toMatchObject({ todo: DEFAULT_TAIL_LOG_STORE_DAYS, interrupted: true })
+  })
+
+  it('renumbers the index keys for the new day also when a run is stopped half-way', async () => {
+    // Stopped after today's fetch: without the renumbering, index 1 still held the day before
+    // yesterday (yesterday's numbering) and yesterday had no index: what the reference reads.
+    let stop = false
+    let job: TailLogAggregationJob | undefined
+    ;({ job } = fakeJob({
+      code: 'STOPPED',
+      aggrData: { aggrTailLogStoreDays: 3 },
+      rows: (request) => [{ ts: 0, start: request.start }],
+      answer: () => {
+        if (stop) void job?.close()
+        return { answeredRacks: 1, failedRacks: 0 }
+      },
+    }))
+    clock = at('2024-03-05T12:00:00Z')
+    await job.run()
+    clock = at('2024-03-06T12:00:00Z')
+    stop = true
+    await job.run()
+    expect(job.lastRun).toMatchObject({ interrupted: true, done: 1 })
+    const starts = []
+    for (let index = 0; index < 3; index++) {
+      starts.push(((await store.getIndexRows('miner', 'STOPPED', index)) as { start: number }[])[0]?.start)
+    }
+    expect(starts).toEqual([at('2024-03-06T00:00:00Z'), at('2024-03-05T00:00:00Z'), at('2024-03-04T00:00:00Z')])
   })
 
   it('reads aggrTailLogApiDelay: 0 as the default 1 s pause before each rack query (`value || default`)', async () => {

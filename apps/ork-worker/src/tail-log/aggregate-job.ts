@@ -253,22 +253,26 @@ export class TailLogAggregationJob {
 
     for (const keyPlan of plan) {
       const { logKey, zone, today } = keyPlan
-      try {
-        await this.#fetchDays(keyPlan, summary, logEvery)
-      } catch (error) {
-        // A broken entry (e.g. a type without aggr.stats.json spec) must not stop the others.
-        this.#logger.error('tail-log aggregation failed for a key', { type: logKey.type, zone: zone.code, error })
-      }
-      if (summary.interrupted) {
-        this.#logger.info('tail-log aggregation interrupted', { done: summary.done, todo })
-        return
+      if (!summary.interrupted) {
+        try {
+          await this.#fetchDays(keyPlan, summary, logEvery)
+        } catch (error) {
+          // A broken entry (e.g. a type without aggr.stats.json spec) must not stop the others.
+          this.#logger.error('tail-log aggregation failed for a key', { type: logKey.type, zone: zone.code, error })
+        }
       }
       // Index keys for the reference's readers: every day moves one index at each local midnight.
-      await store.writeIndex(logKey.type, zone.code, today, days)
+      // Also when the run was stopped: the days it fetched went to today's indices, and the others
+      // must move with them, or a reader (the reference, after a switch back) sees yesterday's
+      // numbering next to today's, one day twice and one not at all. A stopped run leaves the index
+      // of a day it has no record of as it is: on a root the reference wrote, that is its own day.
+      await store.writeIndex(logKey.type, zone.code, today, days, { keepDaysNotStored: summary.interrupted })
+      if (summary.interrupted) continue
       const pruned = await store.pruneBefore(logKey.type, zone.code, today - days + 1)
       if (pruned > 0) this.#logger.debug('tail-log days pruned', { type: logKey.type, code: zone.code, pruned })
     }
-    this.#logger.info('tail-log aggregation done', { done: summary.done, todo })
+    if (summary.interrupted) this.#logger.info('tail-log aggregation interrupted', { done: summary.done, todo })
+    else this.#logger.info('tail-log aggregation done', { done: summary.done, todo })
   }
 
   async #fetchDays(

@@ -143,14 +143,22 @@ export class TailLogHistoryStore {
    * `today`: day `today - i` goes to index `i` (a day without a record gets `[]`, what the
    * reference stores for a day without data). Only keys whose value changes are written: a
    * Hyperbee keeps every put, and rewriting all of them at each hourly pass grew the store by
-   * about 13 MB a day (180 days × 3 keys) where the changes are a few KiB. Returns how many.
+   * about 13 MB a day (180 days × 3 keys) where the changes are a few KiB. With
+   * `keepDaysNotStored`, the index of a day without a record keeps its value. Returns how many.
    */
-  async writeIndex(type: string, code: string, today: number, days: number): Promise<number> {
+  async writeIndex(
+    type: string,
+    code: string,
+    today: number,
+    days: number,
+    options: { keepDaysNotStored?: boolean } = {},
+  ): Promise<number> {
     const batch = this.#bee.batch()
     let written = 0
     for (let index = 0; index < days; index++) {
       const key = dayIndexKey(type, code, index)
       const record = await this.getDay(type, code, today - index)
+      if (!record && options.keepDaysNotStored) continue
       const value = encode(record?.rows ?? [])
       const current = await this.#bee.get(key)
       if (current && Buffer.compare(current.value, value) === 0) continue
