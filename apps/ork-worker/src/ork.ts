@@ -17,6 +17,7 @@ import { listSiteThings } from './methods/things.ts'
 import type { Environment } from './process/args.ts'
 import { ensureInstanceId, loadStatus, saveStatus, statusFilePath, type WorkerStatus } from './process/status-file.ts'
 import { parseRequest } from './rpc/method.ts'
+import { StoreHealth } from './store-health.ts'
 import { DEFAULT_TAIL_LOG_INTERVAL_MS, TailLogAggregationJob } from './tail-log/aggregate-job.ts'
 import { TailLogHistoryStore } from './tail-log/history-store.ts'
 import { runTailLog } from './tail-log/run-tail-log.ts'
@@ -112,6 +113,8 @@ export async function startOrk(options: StartOrkOptions): Promise<OrkHandle> {
     logger: logger.child('rpc'),
   })
   const registry = new RackRegistry({ store: dataStore, logger: logger.child('racks') })
+  const storeHealth = new StoreHealth({ storeDir: dataStoreDir, logger })
+  const onWriteFailed = (error: unknown) => storeHealth.noteFailure(error)
   const closers: (() => Promise<void>)[] = []
   const closeAll = async () => {
     for (const close of closers.splice(0).reverse()) {
@@ -131,6 +134,7 @@ export async function startOrk(options: StartOrkOptions): Promise<OrkHandle> {
       store: dataStore,
       maxEntries: config.ork.auditLogMaxEntries,
       retentionDays: config.ork.auditLogRetentionDays,
+      onWriteFailed,
       logger: logger.child('audit'),
     })
     await auditLog.ready()
@@ -144,11 +148,16 @@ export async function startOrk(options: StartOrkOptions): Promise<OrkHandle> {
       executionTimeoutMs: config.ork.actionExecutionTimeoutMs,
       auditLog,
       closeWaitMs: options.drainTimeoutMs ?? 10_000,
+      onWriteFailed,
       logger: logger.child('actions'),
     })
     await actions.ready()
     closers.push(() => actions.close())
-    const tailLogHistory = new TailLogHistoryStore({ store: dataStore, logger: logger.child('tail-log') })
+    const tailLogHistory = new TailLogHistoryStore({
+      store: dataStore,
+      onWriteFailed,
+      logger: logger.child('tail-log'),
+    })
     await tailLogHistory.ready()
     closers.push(() => tailLogHistory.close())
     const now = options.now ?? Date.now
@@ -179,7 +188,9 @@ export async function startOrk(options: StartOrkOptions): Promise<OrkHandle> {
       })
       context.tailLogAggregation = job
       closers.push(() => job.close())
+      storeHealth.onRefusal(() => void job.close())
     }
+    storeHealth.onRefusal(() => actions.stopInterval())
 
     const inFlight = new Set<Promise<unknown>>()
     let closing = false
@@ -211,7 +222,11 @@ export async function startOrk(options: StartOrkOptions): Promise<OrkHandle> {
                 throw error
               }
             }
-            return method.op === 'w' ? auditLog.track(method.name, remotePublicKey, payload, run) : run()
+            if (method.op === 'r') return run()
+            // Once the store refuses writes, a write is refused before anything happens: no rack is
+            // asked to do what the ork could neither record nor audit.
+            storeHealth.assertWritable()
+            return auditLog.track(method.name, remotePublicKey, payload, run)
           }),
         { op: method.op },
       )
@@ -231,6 +246,7 @@ export async function startOrk(options: StartOrkOptions): Promise<OrkHandle> {
       })
       automation.start(config.crossAggrAction.agrrListThingsIntvlMs || undefined)
       closers.push(() => automation.close(options.drainTimeoutMs ?? 10_000))
+      storeHealth.onRefusal(() => void automation.close(options.drainTimeoutMs ?? 10_000))
     }
 
     const rpcPublicKey = node.rpcPublicKey.toString('hex')

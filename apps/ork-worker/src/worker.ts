@@ -5,11 +5,12 @@
  * directory), store/ under the working directory, as with the reference.
  */
 import { statSync } from 'node:fs'
-import { isOrkError } from '@ork/errors'
+import { isOrkError, storeWriteError } from '@ork/errors'
 import { createLogger } from '@ork/logger'
 import { ConfigError } from './config/load-config.ts'
 import { ORK_WTYPE, type OrkHandle, startOrk } from './ork.ts'
 import { ArgsError, parseWorkerArgs, USAGE } from './process/args.ts'
+import { isOutOfSpace } from './store-health.ts'
 
 // The reference's launcher runs in UTC; date maths must not depend on the host's zone.
 process.env.TZ = 'UTC'
@@ -84,7 +85,7 @@ let storeRoot: string | undefined
 
 /** What went wrong at start, in words: no stack trace for causes an operator can fix. */
 function startFailure(error: unknown): string {
-  if (error instanceof ConfigError || isOrkError(error)) return error.message
+  if (error instanceof ConfigError) return error.message
   const message = error instanceof Error ? error.message : String(error)
   if (/could not be locked/i.test(message)) {
     return `the store under ${storeRoot ?? process.cwd()}/store is in use by another process (another ork of this cluster?)`
@@ -96,8 +97,16 @@ function startFailure(error: unknown): string {
       'store that was copied, moved or edited, as a second copy of its writable cores would fork them'
     )
   }
-  // The file system refused (EACCES, EROFS, ENOSPC…): the message names the path; a stack adds nothing.
-  if (/^E[A-Z]+: /.test(message)) return `failed to start: ${message}`
+  // The file system refused (ENOSPC, EACCES, ENOTDIR…): its text says what, mostly with the path; a stack adds nothing.
+  const refusal = storeWriteError(error)
+  if (refusal) {
+    const reason = String(refusal.details?.reason)
+    if (!isOutOfSpace(refusal)) return `failed to start: ${reason}`
+    // Node names the file of a failed write only in `path` (the status file's); the other writes are the stores'.
+    const where = (error as { path?: unknown }).path ?? `${storeRoot ?? process.cwd()}/store`
+    return `failed to start: no room to write ${where} (disk full?): ${reason}`
+  }
+  if (isOrkError(error)) return error.message
   return `failed to start: ${(error as Error)?.stack ?? message}`
 }
 

@@ -11,6 +11,7 @@ import { batchActionUid } from '../src/actions/batch-uid.ts'
 import { CrossAggrActionsJob } from '../src/actions/cross-aggr-actions.ts'
 import { mayVote, OrkActions, type PushActionRequest } from '../src/actions/ork-actions.ts'
 import { waitFor } from './support/actions-helpers.ts'
+import { refusingStore } from './support/refusing-store.ts'
 
 /**
  * The reference's unit tests (ork-behaviour.md 10.1, 10.2, 10.4) ported as assertions on
@@ -421,6 +422,27 @@ describe('audit log entries', () => {
     ])
     await log.close()
     await store.close()
+  })
+})
+
+describe('audit log on a full disk', () => {
+  it('reports an entry the store refused as ERR_STORE_WRITE_FAILED, and keeps reading', async () => {
+    const refusing = refusingStore(tempStore())
+    const failures: unknown[] = []
+    const log = new AuditLog({ store: refusing.store, onWriteFailed: (error) => failures.push(error) })
+    await log.ready()
+    await log.record({ kind: 'request', method: 'saveWrkSettings', caller: 'k', outcome: 'ok' })
+    refusing.refuse()
+    await log.record({ kind: 'request', method: 'saveThingComment', caller: 'k', outcome: 'ok' })
+    expect(failures).toEqual([
+      expect.objectContaining({
+        message: 'ERR_STORE_WRITE_FAILED',
+        details: { code: 'EIO', reason: 'While appending to file: db/000004.log: File too large' },
+      }),
+    ])
+    expect((await log.read()).map((entry) => [entry.seq, entry.method])).toEqual([[1, 'saveWrkSettings']])
+    expect(log.size).toBe(1)
+    await log.close()
   })
 })
 

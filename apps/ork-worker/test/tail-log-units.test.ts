@@ -21,6 +21,7 @@ import {
   resolveHistoryZone,
   type TimezoneConfig,
 } from '../src/tail-log/zones.ts'
+import { refusingStore } from './support/refusing-store.ts'
 
 const HOUR = 3_600_000
 const at = (iso: string) => Date.parse(iso)
@@ -294,6 +295,41 @@ describe('the reference-layout index keys', () => {
       await store.writeIndex('miner', 'UTC', today + 2, 180, { keepDaysNotStored: true })
       expect(await store.getIndexRows('miner', 'UTC', 1)).toEqual([{ s: 42 }])
       expect(await store.getIndexRows('miner', 'UTC', 3)).toEqual([{ s: 1 }])
+    } finally {
+      await store.close()
+      await corestore.close()
+      rmSync(directory, { recursive: true, force: true })
+    }
+  })
+})
+
+describe('the daily history on a full disk', () => {
+  it('refuses a day with ERR_STORE_WRITE_FAILED, reports it, and keeps the days stored', async () => {
+    const directory = mkdtempSync(join(tmpdir(), 'ork-taillog-full-'))
+    const corestore = new Corestore(join(directory, 'db'))
+    const refusing = refusingStore(corestore)
+    const failures: unknown[] = []
+    const store = new TailLogHistoryStore({ store: refusing.store, onWriteFailed: (error) => failures.push(error) })
+    try {
+      await store.ready()
+      const day = dayNumber('2024-03-10')
+      const record = (rows: unknown[]) => ({
+        date: '2024-03-10',
+        startTs: 0,
+        endTs: 0,
+        fetchedAt: 0,
+        complete: true,
+        rows,
+      })
+      await store.putDay('miner', 'UTC', day, record([{ s: 1 }]), 0)
+      refusing.refuse()
+      await expect(store.putDay('miner', 'UTC', day, record([{ s: 2 }]), 0)).rejects.toMatchObject({
+        message: 'ERR_STORE_WRITE_FAILED',
+        details: { code: 'EIO' },
+      })
+      await expect(store.pruneBefore('miner', 'UTC', day + 1)).rejects.toThrow('ERR_STORE_WRITE_FAILED')
+      expect(failures).toHaveLength(2)
+      expect((await store.getDay('miner', 'UTC', day))?.rows).toEqual([{ s: 1 }])
     } finally {
       await store.close()
       await corestore.close()

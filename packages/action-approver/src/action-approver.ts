@@ -1,5 +1,5 @@
 import { format } from 'node:util'
-import { OrkError } from '@ork/errors'
+import { OrkError, storeWriteError } from '@ork/errors'
 import { type Logger, silentLogger } from '@ork/logger'
 import type { ActionsBee } from './actions-bee.ts'
 import { ExecutionRun, type Outcome } from './execution-run.ts'
@@ -57,6 +57,12 @@ export interface ActionApproverOptions {
    * yet. Defaults to {@link markUnfinishedTargetCalls} (the ork's payload convention).
    */
   markUnfinishedCalls?: (payload: unknown[], code: string) => void
+  /**
+   * Called with the error of every store write that failed (`ERR_STORE_WRITE_FAILED` when the
+   * file system refused it: disk full…). Callers of push, vote and cancel get the error too, but
+   * the writes of execution passes (an action's start, progress, end) have no caller to reach.
+   */
+  onWriteFailed?: (error: unknown) => void
   logger?: Logger
 }
 
@@ -81,6 +87,7 @@ export class ActionApprover {
   readonly #executionTimeoutMs: number | ((record: ActionRecord) => number)
   readonly #votingExpiryMs: number
   readonly #markUnfinishedCalls: (payload: unknown[], code: string) => void
+  readonly #onWriteFailed: ((error: unknown) => void) | undefined
   readonly #mutex = new KeyedMutex<number>()
   readonly #inFlight = new Set<Promise<unknown>>()
   readonly #commits = new GroupCommit<WriteOperation>((operations) => this.#applyBatch(operations))
@@ -105,6 +112,7 @@ export class ActionApprover {
     if (!Number.isFinite(expiry) || expiry < 0) throw new OrkError('ERR_OPTS_VOTING_EXPIRY_INVALID')
     this.#votingExpiryMs = expiry
     this.#markUnfinishedCalls = options.markUnfinishedCalls ?? markUnfinishedTargetCalls
+    this.#onWriteFailed = options.onWriteFailed
     if (options.bee !== undefined) this.#setBee(options.bee)
     if (options.executor !== undefined) this.setExecutor(options.executor)
   }
@@ -168,6 +176,12 @@ export class ActionApprover {
     this.#timer = setInterval(() => {
       this.execActions().catch((error: unknown) => this.#logger.error('execution pass failed', { error }))
     }, intervalMs)
+  }
+
+  /** Stops the timer of {@link startInterval}; a pass in progress runs to its end. */
+  stopInterval(): void {
+    if (this.#timer) clearInterval(this.#timer)
+    this.#timer = null
   }
 
   /**
@@ -401,8 +415,7 @@ export class ActionApprover {
   }
 
   async #close(): Promise<void> {
-    if (this.#timer) clearInterval(this.#timer)
-    this.#timer = null
+    this.stopInterval()
     this.#currentRun?.interrupt()
     await this.#opening?.catch(() => {})
     await this.#pass
@@ -498,7 +511,10 @@ export class ActionApprover {
     return this.#commits.write(operations)
   }
 
-  /** Applies the operations as one Hyperbee batch: one append, all or nothing. */
+  /**
+   * Applies the operations as one Hyperbee batch: one append, all or nothing. A write the file
+   * system refused rejects with `ERR_STORE_WRITE_FAILED` (its system code in `details`).
+   */
   async #applyBatch(operations: WriteOperation[]): Promise<void> {
     const keys = this.#keys!
     const batch = this.#bee!.batch(BINARY)
@@ -513,7 +529,9 @@ export class ActionApprover {
       await batch.flush()
     } catch (error) {
       await batch.close().catch(() => {})
-      throw error
+      const failure = storeWriteError(error) ?? error
+      this.#onWriteFailed?.(failure)
+      throw failure
     }
   }
 
@@ -539,6 +557,7 @@ export class ActionApprover {
         // read a page ahead so that store reads do not sit between one action and the next.
         const { lte } = keys.range('ready')
         let gt = keys.prefix('ready')
+        let startFailed = false
         for (;;) {
           const page = await collect(this.#bee!.createReadStream({ gt, lte, limit: READY_PAGE, ...BINARY }))
           for (const entry of page) {
@@ -548,9 +567,16 @@ export class ActionApprover {
             if (id === null) continue
             const carried = pendingDone
             pendingDone = []
-            pendingDone = await this.#executeOne(id, this.#decode(entry.value), carried)
+            const done = await this.#executeOne(id, this.#decode(entry.value), carried)
+            // An action that could not start ends the pass: the ones after it wait for the next
+            // pass rather than run before it (and a store refusing writes is tried once a pass).
+            if (done === null) {
+              startFailed = true
+              break
+            }
+            pendingDone = done
           }
-          if (page.length < READY_PAGE || this.#closing) break
+          if (page.length < READY_PAGE || this.#closing || startFailed) break
         }
       } finally {
         if (pendingDone.length > 0) {
@@ -577,9 +603,14 @@ export class ActionApprover {
   /**
    * Runs one ready action until the worker has answered, writing `carried`
    * (the previous action's move to `done`) with its move to `executing`.
-   * Returns the operations that move it to `done`. Never rejects.
+   * Returns the operations that move it to `done`, or null when its start could
+   * not be written (nothing was sent; it stays ready). Never rejects.
    */
-  async #executeOne(id: number, stored: ActionRecord | null, carried: WriteOperation[]): Promise<WriteOperation[]> {
+  async #executeOne(
+    id: number,
+    stored: ActionRecord | null,
+    carried: WriteOperation[],
+  ): Promise<WriteOperation[] | null> {
     let started: ActionRecord | null
     try {
       started = await this.#startExecution(id, stored, carried)
@@ -592,7 +623,7 @@ export class ActionApprover {
           this.#logger.error('could not finish an action; it is finished at the next start', { error: doneError })
         })
       }
-      return []
+      return null
     }
     if (!started) return []
     const record = started

@@ -775,6 +775,37 @@ describe('execution', () => {
     expect((await approver.getAction('done', second.id)).data.status).toBe(ACTION_STATUS.COMPLETED)
   })
 
+  it('ends the pass at an action whose start could not be written: the ones after it wait for the next pass', async () => {
+    const order: string[] = []
+    const { approver, store } = await setup({}, { step: (params: unknown[]) => order.push(String(params[0])) })
+    for (const name of ['a', 'b', 'c']) {
+      await approver.pushAction({ action: 'step', payload: [[name]], voter: 'joe', reqVotes: 1 })
+    }
+    const restore = refuseWrites(store, 1)
+    await approver.execActions()
+    restore()
+    expect(order).toEqual([])
+    expect((await collect(approver.query('ready'))).length).toBe(3)
+    await approver.execActions()
+    expect(order).toEqual(['a', 'b', 'c'])
+  })
+
+  it('stops its timer on stopInterval', async () => {
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] })
+    try {
+      const { approver } = await setup()
+      const passes = vi.spyOn(approver, 'execActions')
+      approver.startInterval(100)
+      vi.advanceTimersByTime(250)
+      expect(passes).toHaveBeenCalledTimes(2)
+      approver.stopInterval()
+      vi.advanceTimersByTime(1_000)
+      expect(passes).toHaveBeenCalledTimes(2)
+    } finally {
+      vi.useRealTimers()
+    }
+  })
+
   it('ends a running execution as interrupted when closed', async () => {
     const executor: ActionExecutor = { hasAction: () => true, execute: () => new Promise(() => {}) }
     const { approver, store } = await setup({ executor })
@@ -790,6 +821,37 @@ describe('execution', () => {
       error: 'ERR_ACTION_INTERRUPTED',
       payload: [[], { rack: { calls: [{ id: 'a', error: 'ERR_ACTION_INTERRUPTED' }] } }],
     })
+  })
+})
+
+describe('a store that refuses writes (disk full)', () => {
+  it('rejects push, vote and cancel with ERR_STORE_WRITE_FAILED, reports every refusal, and sends nothing', async () => {
+    const refusals: unknown[] = []
+    const sent: unknown[] = []
+    const executor: ActionExecutor = { hasAction: () => true, execute: (action) => sent.push(action) }
+    const { approver, store } = await setup({ executor, onWriteFailed: (error) => refusals.push(error) })
+    const voting = await approver.pushAction({ action: 'x', payload: [[]], voter: 'joe', reqVotes: 2 })
+    const ready = await approver.pushAction({ action: 'y', payload: [[]], voter: 'joe', reqVotes: 1 })
+    refuseWrites(store)
+    const pushed = approver.pushAction({ action: 'z', payload: [[]], voter: 'joe', reqVotes: 1 })
+    await expect(pushed).rejects.toMatchObject({
+      message: 'ERR_STORE_WRITE_FAILED',
+      details: { code: 'ENOSPC', reason: 'While appending to file: db/000004.log: No space left on device' },
+    })
+    expect(await rejection(approver.voteAction({ id: voting.id, voter: 'ann', approve: true }))).toBe(
+      'ERR_STORE_WRITE_FAILED',
+    )
+    expect(await approver.cancelActionsBatch({ ids: [voting.id], voter: 'joe' })).toEqual([
+      { id: voting.id, success: false, error: `ERR_CANCEL_BATCH_ACTION-ID-${voting.id} ERR_STORE_WRITE_FAILED` },
+    ])
+    // the approved action's move to executing is refused: it is not sent, and stays ready
+    await approver.execActions()
+    expect(sent).toEqual([])
+    expect((await collect(approver.query('ready'))).map((action) => action.id)).toEqual([ready.id])
+    expect((await approver.getAction('voting', voting.id)).data.votesPos).toEqual(['joe'])
+    // push, vote, cancel and the start of the execution: each reported as it was thrown
+    expect(refusals).toHaveLength(4)
+    for (const refusal of refusals) expect(isOrkError(refusal, 'ERR_STORE_WRITE_FAILED')).toBe(true)
   })
 })
 
@@ -925,5 +987,31 @@ async function waitFor(condition: () => boolean | Promise<boolean>, timeoutMs = 
   while (!(await condition())) {
     if (Date.now() > until) throw new Error('condition not met in time')
     await new Promise((resolve) => setTimeout(resolve, 10))
+  }
+}
+
+/**
+ * Makes the store refuse the next `times` writes (every write when omitted) with the error
+ * RocksDB gives when its log cannot grow, and returns a function that stops refusing.
+ */
+function refuseWrites(store: TestStore, times = Number.POSITIVE_INFINITY): () => void {
+  const bee = store.bee as unknown as { batch: (...args: unknown[]) => { flush: () => Promise<void> } }
+  const openBatch = bee.batch.bind(bee)
+  let left = times
+  bee.batch = (...args) => {
+    const batch = openBatch(...args)
+    const flush = batch.flush.bind(batch)
+    batch.flush = async () => {
+      if (left <= 0) return flush()
+      left--
+      const cause = Object.assign(new Error('While appending to file: db/000004.log: No space left on device'), {
+        code: 'ENOSPC',
+      })
+      throw new Error('Batch was not applied', { cause })
+    }
+    return batch
+  }
+  return () => {
+    bee.batch = openBatch
   }
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { isOrkError, OrkError } from './index.ts'
+import { isOrkError, OrkError, storeWriteError } from './index.ts'
 
 describe('OrkError', () => {
   it('uses the code as its message so the wire text is the bare code', () => {
@@ -24,5 +24,33 @@ describe('OrkError', () => {
     expect(isOrkError(error, 'ERR_X')).toBe(true)
     expect(isOrkError(error, 'ERR_Y')).toBe(false)
     expect(isOrkError(new Error('ERR_X'))).toBe(false)
+  })
+})
+
+describe('storeWriteError', () => {
+  it("codes a write RocksDB refused, with the file system's code and reason from the cause", () => {
+    // what rocksdb-native rejects a write with when the WAL cannot grow (ulimit -f, full disk)
+    const cause = Object.assign(new Error('While appending to file: db/000004.log: File too large'), { code: 'EIO' })
+    const refused = new Error('Batch was not applied', { cause })
+    const error = storeWriteError(refused)
+    expect(error).toBeInstanceOf(OrkError)
+    expect(error?.message).toBe('ERR_STORE_WRITE_FAILED')
+    expect(error?.details).toEqual({ code: 'EIO', reason: 'While appending to file: db/000004.log: File too large' })
+    expect(error?.cause).toBe(refused)
+  })
+
+  it('codes a node fs error, and passes an ERR_STORE_WRITE_FAILED through as it is', () => {
+    const full = Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' })
+    const error = storeWriteError(full) as OrkError
+    expect(error.details).toEqual({ code: 'ENOSPC', reason: 'ENOSPC: no space left on device, write' })
+    expect(storeWriteError(error)).toBe(error)
+  })
+
+  it('leaves other errors alone: other OrkErrors, library codes, plain values', () => {
+    expect(storeWriteError(new OrkError('ERR_ACTION_TOO_LARGE'))).toBeUndefined()
+    expect(storeWriteError(Object.assign(new Error('session closed'), { code: 'SESSION_CLOSED' }))).toBeUndefined()
+    expect(storeWriteError(new Error('Batch was not applied'))).toBeUndefined()
+    expect(storeWriteError('ENOSPC')).toBeUndefined()
+    expect(storeWriteError(null)).toBeUndefined()
   })
 })

@@ -244,6 +244,39 @@ describe('persistence', () => {
   })
 })
 
+describe('a store that refuses writes (disk full)', () => {
+  it('rejects register and forget with ERR_STORE_WRITE_FAILED and changes nothing', async () => {
+    await registry.register({ id: 'rack-1', type: 'miner', info: { rpcPublicKey: keyA } })
+    await closeRegistry()
+    store = new Corestore(join(directory, 'store'))
+    const bee = await readyBee(store)
+    // the error RocksDB gives when its log cannot grow
+    const refusal = () => {
+      const cause = Object.assign(new Error('While appending to file: db/000004.log: File too large'), { code: 'EIO' })
+      return Promise.reject(new Error('Batch was not applied', { cause }))
+    }
+    const openBatch = bee.batch.bind(bee)
+    Object.assign(bee, {
+      put: refusal,
+      batch: () => Object.assign(openBatch(), { flush: refusal }),
+    })
+    registry = new RackRegistry({ bee })
+    await registry.ready()
+    const register = registry.register({ id: 'rack-2', type: 'miner', info: { rpcPublicKey: keyB } })
+    await expect(register).rejects.toMatchObject({
+      message: 'ERR_STORE_WRITE_FAILED',
+      details: { code: 'EIO', reason: 'While appending to file: db/000004.log: File too large' },
+    })
+    expect(await codeOf(() => registry.forget({ ids: ['rack-1'] }))).toBe('ERR_STORE_WRITE_FAILED')
+    expect(registry.list().map((rack) => rack.id)).toEqual(['rack-1'])
+    await registry.close()
+    await bee.close()
+    await store.close()
+    await openRegistry()
+    expect(registry.list().map((rack) => rack.id)).toEqual(['rack-1'])
+  })
+})
+
 describe('lifecycle', () => {
   it('refuses reads before ready and changes after close', async () => {
     const early = new RackRegistry({ store })

@@ -1,4 +1,4 @@
-import { OrkError } from '@ork/errors'
+import { OrkError, storeWriteError } from '@ork/errors'
 import { type Logger, silentLogger } from '@ork/logger'
 import Hyperbee from 'hyperbee'
 import { matchesTypeFamily, matchesTypePrefix } from './rack-types.ts'
@@ -205,7 +205,8 @@ export class RackRegistry {
 
   /**
    * `registerRack`: validates (see {@link validateRackRegistration}), then upserts the whole
-   * request under its id. Resolves with `1`, as the reference replies, once it is persisted.
+   * request under its id. Resolves with `1`, as the reference replies, once it is persisted;
+   * a write the file system refuses rejects with `ERR_STORE_WRITE_FAILED` and changes nothing.
    */
   async register(request: unknown): Promise<1> {
     const { id } = validateRackRegistration(request)
@@ -213,7 +214,9 @@ export class RackRegistry {
     // The in-memory copy is parsed back from the stored bytes so both hold exactly the same thing.
     const record = deepFreeze(JSON.parse(value.toString('utf-8')) as RackRecord)
     await this.#change(async () => {
-      await this.#bee.put(id, value)
+      await this.#bee.put(id, value).catch((error: unknown) => {
+        throw storeWriteError(error) ?? error
+      })
       if (!this.#racks.has(id)) this.#insertId(id)
       this.#racks.set(id, record)
     })
@@ -224,6 +227,7 @@ export class RackRegistry {
   /**
    * `forgetRacks`: deletes the racks whose id is listed in `ids` (an array), or every rack when
    * `all` is truthy, in one atomic batch. Resolves with the number deleted; `{}` deletes nothing.
+   * A write the file system refuses rejects with `ERR_STORE_WRITE_FAILED` and deletes nothing.
    */
   async forget(request: ForgetRacksRequest = {}): Promise<number> {
     const all = Boolean(request?.all)
@@ -238,7 +242,7 @@ export class RackRegistry {
         await batch.flush()
       } catch (error) {
         await batch.close().catch(() => {})
-        throw error
+        throw storeWriteError(error) ?? error
       }
       const gone = new Set(doomed)
       for (const id of doomed) this.#racks.delete(id)

@@ -1,4 +1,4 @@
-import { OrkError } from '@ork/errors'
+import { OrkError, storeWriteError } from '@ork/errors'
 import { type Logger, silentLogger } from '@ork/logger'
 import Hyperbee from 'hyperbee'
 
@@ -68,6 +68,8 @@ export interface AuditLogOptions {
   maxEntries?: number
   retentionDays?: number
   now?: () => number
+  /** Called with the error of every write the store refused (`ERR_STORE_WRITE_FAILED` for the file system's). */
+  onWriteFailed?: (error: unknown) => void
   logger?: Logger
 }
 
@@ -111,6 +113,7 @@ export class AuditLog {
   readonly #bee: Hyperbee
   readonly #logger: Logger
   readonly #now: () => number
+  readonly #onWriteFailed: ((error: unknown) => void) | undefined
   readonly maxEntries: number
   readonly retentionMs: number
   #firstSeq = 1
@@ -129,6 +132,7 @@ export class AuditLog {
     })
     this.#logger = options.logger ?? silentLogger
     this.#now = options.now ?? Date.now
+    this.#onWriteFailed = options.onWriteFailed
     this.maxEntries = options.maxEntries ?? DEFAULT_AUDIT_MAX_ENTRIES
     this.retentionMs = (options.retentionDays ?? DEFAULT_AUDIT_RETENTION_DAYS) * DAY_MS
     if (!Number.isInteger(this.maxEntries) || this.maxEntries < 1) {
@@ -295,7 +299,8 @@ export class AuditLog {
       } catch (error) {
         await batch.close().catch(() => {})
         this.#nextSeq -= pending.length
-        for (const item of pending) item.done(error)
+        const failure = this.#writeFailed(error)
+        for (const item of pending) item.done(failure)
         return
       }
     }
@@ -323,11 +328,18 @@ export class AuditLog {
       await batch.flush()
     } catch (error) {
       await batch.close().catch(() => {})
-      throw error
+      throw this.#writeFailed(error)
     }
     this.#firstSeq += removed
     if (this.size === 0) this.#firstSeq = this.#nextSeq
     if (removed > 0) this.#logger.debug('audit entries removed by retention', { removed })
+  }
+
+  /** A failed write as it is passed on: coded when the file system refused it, and reported. */
+  #writeFailed(error: unknown): unknown {
+    const failure = storeWriteError(error) ?? error
+    this.#onWriteFailed?.(failure)
+    return failure
   }
 
   async #edge(last: boolean): Promise<number | null> {

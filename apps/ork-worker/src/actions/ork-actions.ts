@@ -93,6 +93,8 @@ export interface OrkActionsOptions extends ActionCallerDependencies {
   auditLog?: AuditLog
   /** How long close() waits for an interrupted execution's calls in flight, to audit it (default 10 s). */
   closeWaitMs?: number
+  /** Called with the error of every write the approver's store refused, execution passes included. */
+  onWriteFailed?: (error: unknown) => void
   logger?: Logger
 }
 
@@ -135,6 +137,7 @@ export class OrkActions {
       // a fixed deadline could end the action before the calls queued behind theirs were sent.
       executionTimeoutMs: (record) =>
         Math.max(configuredDeadline, this.caller.worstCaseMs(record.payload?.[1]) + EXECUTION_CALL_TIMEOUT_MS),
+      ...(options.onWriteFailed ? { onWriteFailed: options.onWriteFailed } : {}),
       logger: this.#logger.child('approver'),
     })
   }
@@ -148,6 +151,11 @@ export class OrkActions {
   /** Starts the execution tick (`ork.actionIntvlMs`). */
   startInterval(intervalMs: number = DEFAULT_ACTION_INTERVAL_MS): void {
     this.approver.startInterval(intervalMs)
+  }
+
+  /** Stops the execution tick; an action running goes on to its end. */
+  stopInterval(): void {
+    this.approver.stopInterval()
   }
 
   /**
@@ -178,11 +186,17 @@ export class OrkActions {
       execute: (action, args, context) => {
         const [params, targets] = args
         if (!Array.isArray(params) || !isObject(targets)) return Promise.reject(new OrkError('ERR_PAYLOAD_INVALID'))
+        // Logged once per execution: a store that refuses writes fails every checkpoint after the first.
+        let checkpointFailed = false
         const execution = (async () => {
           await this.caller.callTargets(action, params, targets as ActionTargets, {
             signal: context.signal,
             onCallDone: () => {
-              context.checkpoint().catch((error: unknown) => this.#logger.warn('checkpoint failed', { error }))
+              context.checkpoint().catch((error: unknown) => {
+                if (checkpointFailed) return
+                checkpointFailed = true
+                this.#logger.warn('checkpoint failed', { id: context.actionId, error })
+              })
             },
           })
           await this.#auditExecution(action, context, targets as ActionTargets)

@@ -1,4 +1,13 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -24,6 +33,21 @@ describe('status file', () => {
     const reread = loadStatus(path)
     expect(ensureInstanceId(reread, 'x')).toBe(id)
     expect(JSON.parse(readFileSync(path, 'utf8'))).toEqual({ instanceId: id, rpcPublicKey: 'aa' })
+  })
+
+  // /dev/full refuses every write with ENOSPC: a full disk without root or a small file system.
+  it.skipIf(!existsSync('/dev/full'))('keeps the last status file when the disk is full, and says which file', () => {
+    const root = mkdtempSync(join(tmpdir(), 'ork-status-'))
+    directories.push(root)
+    const path = statusFilePath(root, 'wrk-ork-proc-aggr-full')
+    mkdirSync(join(root, 'status'))
+    writeFileSync(path, JSON.stringify({ instanceId: 'kept' }))
+    symlinkSync('/dev/full', `${path}.${process.pid}.tmp`)
+    expect(() => saveStatus(path, { instanceId: 'kept', rpcPublicKey: 'aa' })).toThrow(
+      expect.objectContaining({ code: 'ENOSPC', path }),
+    )
+    expect(loadStatus(path)).toEqual({ instanceId: 'kept' })
+    expect(readdirSync(join(root, 'status'))).toEqual(['wrk-ork-proc-aggr-full.json'])
   })
 
   it('treats an unreadable file as empty', () => {

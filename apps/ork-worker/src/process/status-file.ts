@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 
 /** The worker's status file, `status/<prefix>.json`, as the reference writes it. */
@@ -31,8 +31,16 @@ export function loadStatus(path: string): WorkerStatus {
 export function saveStatus(path: string, status: WorkerStatus): void {
   mkdirSync(dirname(path), { recursive: true })
   const temporary = `${path}.${process.pid}.tmp`
-  writeFileSync(temporary, JSON.stringify(status))
-  renameSync(temporary, path)
+  try {
+    writeFileSync(temporary, JSON.stringify(status))
+    renameSync(temporary, path)
+  } catch (error) {
+    // A full disk leaves the temporary file cut short: removed, so that only the status file stays.
+    rmSync(temporary, { force: true })
+    // Node's error of a failed write does not say which file: the start-up message names it.
+    if (error instanceof Error && !('path' in error)) Object.assign(error, { path })
+    throw error
+  }
 }
 
 /** Returns the persisted instance id, creating `<prefix>-<uuid v4>` on first use. */

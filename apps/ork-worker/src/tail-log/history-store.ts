@@ -1,5 +1,5 @@
+import { storeWriteError } from '@ork/errors'
 import { type Logger, silentLogger } from '@ork/logger'
-import type Corestore from 'corestore'
 import Hyperbee from 'hyperbee'
 import { isoDate } from './zones.ts'
 
@@ -46,7 +46,9 @@ export interface StoredDay {
 
 export interface TailLogHistoryStoreOptions {
   /** The worker's data corestore; the store opens its own bee on it and closes that bee. */
-  store: Corestore
+  store: { get(options: { name: string }): unknown }
+  /** Called with the error of every write the store refused (`ERR_STORE_WRITE_FAILED` for the file system's). */
+  onWriteFailed?: (error: unknown) => void
   logger?: Logger
 }
 
@@ -68,12 +70,14 @@ const encode = (value: unknown) => Buffer.from(JSON.stringify(value))
 export class TailLogHistoryStore {
   readonly #bee: Hyperbee
   readonly #logger: Logger
+  readonly #onWriteFailed: ((error: unknown) => void) | undefined
   #opening: Promise<void> | null = null
   #closing: Promise<void> | null = null
 
   constructor(options: TailLogHistoryStoreOptions) {
     this.#bee = new Hyperbee(options.store.get({ name: TAIL_LOG_AGGR_BEE_NAME }), { keyEncoding: 'utf-8' })
     this.#logger = options.logger ?? silentLogger
+    this.#onWriteFailed = options.onWriteFailed
   }
 
   /** Opens the bee. Idempotent. */
@@ -135,7 +139,7 @@ export class TailLogHistoryStore {
     const batch = this.#bee.batch()
     await batch.put(dayDateKey(type, code, day), encode(record))
     if (index !== null) await batch.put(dayIndexKey(type, code, index), encode(record.rows))
-    await batch.flush()
+    await this.#flush(batch)
   }
 
   /**
@@ -165,7 +169,7 @@ export class TailLogHistoryStore {
       await batch.put(key, value)
       written++
     }
-    await batch.flush()
+    await this.#flush(batch)
     return written
   }
 
@@ -179,7 +183,19 @@ export class TailLogHistoryStore {
     if (stale.length === 0) return 0
     const batch = this.#bee.batch()
     for (const key of stale) await batch.del(key)
-    await batch.flush()
+    await this.#flush(batch)
     return stale.length
+  }
+
+  /** Writes a batch; one the file system refused rejects with `ERR_STORE_WRITE_FAILED`, reported. */
+  async #flush(batch: ReturnType<Hyperbee['batch']>): Promise<void> {
+    try {
+      await batch.flush()
+    } catch (error) {
+      await batch.close().catch(() => {})
+      const failure = storeWriteError(error) ?? error
+      this.#onWriteFailed?.(failure)
+      throw failure
+    }
   }
 }

@@ -40,12 +40,32 @@ export const workerArgs = (cluster: string, serviceRoot: string): string[] => [
   serviceRoot,
 ]
 
+export interface SpawnOptions {
+  /**
+   * The worker's file size limit (`ulimit -f`, RLIMIT_FSIZE), in KiB: a write that would grow a
+   * file past it fails with EFBIG, as a full disk fails it with ENOSPC, without root or a small
+   * file system. The limit is per file.
+   */
+  fileSizeLimitKiB?: number
+}
+
 /** Every worker spawned, so that one left running by a failed test cannot hold its store for the next ones. */
 const children: ChildProcessWithoutNullStreams[] = []
 
 /** Spawns the worker with `args` in `cwd` (where its store/ goes). */
-export function spawnWorker(args: string[], cwd: string): SpawnedWorker {
-  const child = spawn(process.execPath, [workerScript, ...args], { cwd, env: { ...process.env, DEBUG: '' } })
+export function spawnWorker(args: string[], cwd: string, options: SpawnOptions = {}): SpawnedWorker {
+  const env = { ...process.env, DEBUG: '' }
+  const limit = options.fileSizeLimitKiB
+  // bash ignores SIGXFSZ (else the kernel kills a process writing past the limit instead of failing
+  // the write), sets the limit, then becomes node: both are inherited.
+  const child =
+    limit === undefined
+      ? spawn(process.execPath, [workerScript, ...args], { cwd, env })
+      : spawn(
+          'bash',
+          ['-c', `trap '' XFSZ; ulimit -f ${limit}; exec "$0" "$@"`, process.execPath, workerScript, ...args],
+          { cwd, env },
+        )
   children.push(child)
   let stderr = ''
   child.stderr.on('data', (chunk) => {
@@ -58,8 +78,8 @@ export function spawnWorker(args: string[], cwd: string): SpawnedWorker {
 }
 
 /** Spawns the worker and waits until it prints its keys (rejects if it exits first). */
-export async function startWorker(args: string[], cwd: string): Promise<RunningWorker> {
-  const worker = spawnWorker(args, cwd)
+export async function startWorker(args: string[], cwd: string, options: SpawnOptions = {}): Promise<RunningWorker> {
+  const worker = spawnWorker(args, cwd, options)
   const keys = await new Promise<WorkerKeys>((resolve, reject) => {
     let stdout = ''
     worker.child.stdout.on('data', (chunk) => {
