@@ -1,23 +1,12 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { silentLogger } from '@ork/logger'
-import { mulberry32, type SimulatedSite, startSimulatedSite } from '@ork/rack-simulator'
-import { RpcNode } from '@ork/rpc-transport'
-import { createLoopbackTestnet, type LoopbackTestnet } from '@ork/rpc-transport/testing'
+import { mulberry32, type SimulatedSite } from '@ork/rack-simulator'
 import Corestore from 'corestore'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type StoredDay, TailLogHistoryStore } from '../src/tail-log/history-store.ts'
-import { createServiceRoot } from './support/harness.ts'
-import {
-  killWorkers,
-  type RunningWorker,
-  spawnWorker,
-  startWorker,
-  type WorkerKeys,
-  workerArgs,
-} from './support/worker-process.ts'
+import { offsetWhereItIs, ProcessTestSite } from './support/process-site.ts'
+import { type RunningWorker, spawnWorker, startWorker, type WorkerKeys, workerArgs } from './support/worker-process.ts'
 
 /**
  * "A crash at any point loses no accepted data", for everything but actions (those are in
@@ -28,31 +17,10 @@ import {
 const SEED = 0x5eed_2024
 const DAY = 86_400_000
 
-let testnet: LoopbackTestnet
-let scratch: string
+let fixture: ProcessTestSite
 let site: SimulatedSite
-const roots: string[] = []
-const clients: RpcNode[] = []
-
-/** A fresh client: the pooled connection of the previous one went down with the killed worker. */
-async function newClient(): Promise<RpcNode> {
-  const node = new RpcNode({
-    storeDir: join(scratch, `client-${clients.length}`),
-    dhtOpts: testnet.dhtOpts,
-    logger: silentLogger,
-  })
-  clients.push(node)
-  await node.ready()
-  return node
-}
-
-/** A service root on the testnet without the automation job (it would add its own writes). */
-function serviceRoot(): string {
-  const root = createServiceRoot({ dhtOpts: testnet.dhtOpts })
-  roots.push(root)
-  rmSync(join(root, 'config/cross.aggr.action.json'))
-  return root
-}
+const newClient = () => fixture.newClient()
+const serviceRoot = () => fixture.serviceRoot()
 
 interface LogLine {
   level: string
@@ -98,23 +66,14 @@ async function until(condition: () => boolean, timeoutMs: number, what: string):
 }
 
 beforeAll(async () => {
-  testnet = await createLoopbackTestnet()
-  scratch = mkdtempSync(join(tmpdir(), 'ork-durability-'))
-  site = await startSimulatedSite({
-    dhtOpts: testnet.dhtOpts,
+  fixture = await ProcessTestSite.start({
+    name: 'ork-durability',
     racks: [{ type: 'miner-am-s19xp', count: 4, racks: 2 }],
     seed: 11,
-    rootDir: join(scratch, 'racks'),
   })
+  site = fixture.site
 })
-afterAll(async () => {
-  killWorkers()
-  for (const node of clients) await node.close().catch(() => {})
-  await site?.close()
-  await testnet?.destroy()
-  for (const root of roots) rmSync(root, { recursive: true, force: true })
-  if (scratch) rmSync(scratch, { recursive: true, force: true })
-})
+afterAll(() => fixture?.close())
 
 /** What a rack id holds: its last registered key, or null when not registered. */
 type RackState = string | null
@@ -150,14 +109,10 @@ const HISTORY_ROUNDS = 4
  * it, would change what the job has to do. (Zones, daylight saving and day changes are tested on a
  * controlled clock in tail-log-history.e2e.test.ts.)
  */
-const ZONES = (() => {
-  const hour = 3_600_000
-  const noon = Math.round((12 * hour - (Date.now() % DAY)) / hour) * hour
-  return [
-    { code: 'NOON', offset: noon },
-    { code: 'TWO_PM', offset: noon + 2 * hour },
-  ]
-})()
+const ZONES = [
+  { code: 'NOON', offset: offsetWhereItIs(12) },
+  { code: 'TWO_PM', offset: offsetWhereItIs(14) },
+]
 
 describe('SIGKILL at random moments', () => {
   it('keeps every acknowledged rack change, audit entry and the keys; restarts cleanly', async () => {
