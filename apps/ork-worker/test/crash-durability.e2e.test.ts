@@ -6,7 +6,14 @@ import Corestore from 'corestore'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type StoredDay, TailLogHistoryStore } from '../src/tail-log/history-store.ts'
 import { offsetWhereItIs, ProcessTestSite } from './support/process-site.ts'
-import { type RunningWorker, spawnWorker, startWorker, type WorkerKeys, workerArgs } from './support/worker-process.ts'
+import {
+  logLines,
+  type RunningWorker,
+  spawnWorker,
+  startWorker,
+  type WorkerKeys,
+  workerArgs,
+} from './support/worker-process.ts'
 
 /**
  * "A crash at any point loses no accepted data", for everything but actions (those are in
@@ -21,20 +28,6 @@ let fixture: ProcessTestSite
 let site: SimulatedSite
 const newClient = () => fixture.newClient()
 const serviceRoot = () => fixture.serviceRoot()
-
-interface LogLine {
-  level: string
-  msg: string
-  [field: string]: unknown
-}
-
-/** The complete JSON lines of a worker's stderr (the last one may still be being written). */
-const logLines = (stderr: string): LogLine[] =>
-  stderr
-    .split('\n')
-    .slice(0, -1)
-    .filter((line) => line.startsWith('{'))
-    .map((line) => JSON.parse(line) as LogLine)
 
 /** The worker's log says nothing went wrong: no error line, no stack trace. */
 function expectCleanLog(stderr: string): void {

@@ -5,7 +5,14 @@ import type { SimulatedRack, SimulatedSite } from '@ork/rack-simulator'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type ActionLookup, remoteError, waitFor } from './support/actions-helpers.ts'
 import { offsetWhereItIs, ProcessTestSite } from './support/process-site.ts'
-import { type RunningWorker, spawnWorker, startWorker, workerArgs } from './support/worker-process.ts'
+import {
+  type LogLine,
+  logLines,
+  type RunningWorker,
+  spawnWorker,
+  startWorker,
+  workerArgs,
+} from './support/worker-process.ts'
 
 /**
  * The worker as a real process on a full disk. `ulimit -f` (RLIMIT_FSIZE) stands for the full
@@ -51,20 +58,6 @@ function serviceRoot(): string {
   )
   return root
 }
-
-interface LogLine {
-  level: string
-  msg: string
-  [field: string]: unknown
-}
-
-/** The complete JSON lines of a worker's stderr. */
-const logLines = (stderr: string): LogLine[] =>
-  stderr
-    .split('\n')
-    .slice(0, -1)
-    .filter((line) => line.startsWith('{'))
-    .map((line) => JSON.parse(line) as LogLine)
 
 const REFUSAL_LINE = 'the data store refuses writes (disk full?)'
 

@@ -102,3 +102,18 @@ export async function startWorker(args: string[], cwd: string, options: SpawnOpt
 export function killWorkers(): void {
   for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
 }
+
+/** One JSON log line of the worker (@ork/logger). */
+export interface LogLine {
+  level: string
+  msg: string
+  [field: string]: unknown
+}
+
+/** The complete JSON lines of a worker's stderr (the last one may still be being written). */
+export const logLines = (stderr: string): LogLine[] =>
+  stderr
+    .split('\n')
+    .slice(0, -1)
+    .filter((line) => line.startsWith('{'))
+    .map((line) => JSON.parse(line) as LogLine)
