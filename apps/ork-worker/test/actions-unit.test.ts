@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import type { CallOptions, FanOutResult, RackRecord } from '@ork/rack-registry'
 import Corestore from 'corestore'
 import { afterEach, describe, expect, it } from 'vitest'
-import { ActionCaller, RACK_ACTIONS, validateRackAction } from '../src/actions/action-caller.ts'
+import { ActionCaller, MAX_PROGRESS_REPORTS, RACK_ACTIONS, validateRackAction } from '../src/actions/action-caller.ts'
 import { filterInvalidActionsErrors } from '../src/actions/action-records.ts'
 import { AuditLog } from '../src/actions/audit-log.ts'
 import { batchActionUid } from '../src/actions/batch-uid.ts'
@@ -807,6 +807,30 @@ describe('execution progress', () => {
       await pass
       await actions.close()
     }
+  })
+})
+
+describe('execution progress reports', () => {
+  /** How many times callTargets reports progress over `calls` device calls. */
+  async function progressReports(calls: number): Promise<number> {
+    const { dependencies } = fakeRacks([rack('miner-rack-1', 'miner-am-s19xp')], () => ({ success: true }))
+    const caller = new ActionCaller({ ...dependencies, callTargetsLimit: 7 })
+    const targets = { 'miner-rack-1': { calls: Array.from({ length: calls }, (_, index) => ({ id: `d${index}` })) } }
+    let reports = 0
+    await caller.callTargets('reboot', [], targets, { onProgress: () => reports++ })
+    return reports
+  }
+
+  it('come after every outcome for a small action', async () => {
+    expect(await progressReports(3)).toBe(3)
+    expect(await progressReports(MAX_PROGRESS_REPORTS)).toBe(MAX_PROGRESS_REPORTS)
+  })
+
+  it('are bounded for a large action: each one rewrites the whole record in the store', async () => {
+    // After each of 1,000 outcomes, a 1,000-call record would be stored up to 1,000 times.
+    const reports = await progressReports(1_000)
+    expect(reports).toBeGreaterThan(0)
+    expect(reports).toBeLessThanOrEqual(MAX_PROGRESS_REPORTS)
   })
 })
 

@@ -191,7 +191,7 @@ export class OrkActions {
         const execution = (async () => {
           await this.caller.callTargets(action, params, targets as ActionTargets, {
             signal: context.signal,
-            onCallDone: () => {
+            onProgress: () => {
               context.checkpoint().catch((error: unknown) => {
                 if (checkpointFailed) return
                 checkpointFailed = true
