@@ -26,7 +26,7 @@ const SAMPLE_EVERY_MS = Math.max(15_000, Math.round((SECONDS * 1000) / 16))
 /** Samples before this are warm-up (connections, caches, JIT) and left out of the trend. */
 const WARM_UP_MS = 45_000
 const MINER_RACKS = 10
-const MINERS_PER_RACK = 50
+const MINERS_PER_RACK = 500
 const NOW = Date.UTC(2026, 10, 1, 12)
 const DAY = 86_400_000
 

@@ -22,6 +22,7 @@ import { connectBenchClient, startBenchOrk, startMetricsSite, tailLogKey } from 
 import { startReferencePipeline, UDX_DEFAULT_RECEIVE_BUFFER_BYTES } from './support/reference-pipeline.ts'
 
 const MINER_RACKS = Number(process.env.BENCH_RACKS ?? 50)
+const MINERS_PER_RACK = 200
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 40)
 const NOW = Date.UTC(2026, 10, 1, 12)
 const DAY = 86_400_000
@@ -29,7 +30,14 @@ const DAY = 86_400_000
 const testnet = await createLoopbackTestnet()
 const root = removeOnExit(createServiceRoot({}))
 const scratch = benchScratchDir('ork-bench-taillog-')
-const site = await startMetricsSite({ testnet, scratch, minerRacks: MINER_RACKS, minersPerRack: 4, seed: 3, now: NOW })
+const site = await startMetricsSite({
+  testnet,
+  scratch,
+  minerRacks: MINER_RACKS,
+  minersPerRack: MINERS_PER_RACK,
+  seed: 3,
+  now: NOW,
+})
 const { ork, config } = await startBenchOrk({ cluster: 'bench', root, testnet, now: NOW })
 const { client, call } = await connectBenchClient({ scratch, testnet, ork, site, timeoutMs: 120_000 })
 
@@ -172,8 +180,8 @@ const lines = (name: string, series: Series) => {
 const body = `### ork-worker: tailLog, one day of 5-minute records over ${MINER_RACKS} racks
 
 \`tailLog\` of \`stat-5m\`/\`t-miner\` over one day (${records} rack records → ${rows.length} rows) on ${MINER_RACKS}
-miner racks with the shipped aggr.stats.json (72 miner ops) and the shipped fields/aggrFields; \`tailLogMulti\`
-of 3 keys (miner, powermeter, container; 54 racks) over the same day. ${ROUNDS} rounds after warm-up, pooled
+miner racks (${MINERS_PER_RACK} miners each) with the shipped aggr.stats.json (72 miner ops) and the shipped fields/aggrFields; \`tailLogMulti\`
+of 3 keys (miner, powermeter, container; ${MINER_RACKS + 2} racks) over the same day. ${ROUNDS} rounds after warm-up, pooled
 connections; ork and client in one process, the simulated racks in a child process (bench/support/site-process.ts: the second core plays the rest of the site), on a loopback testnet.
 
 | measure | median ms | p95 ms |

@@ -35,8 +35,8 @@ export async function startBenchOrk(options: {
 }
 
 /**
- * A site-metrics site in a child process: miner racks plus 2 containers and 2 powermeters,
- * each with two days of 5-minute history up to `now`.
+ * A site-metrics site in a child process: `minerRacks` racks of `minersPerRack` miners, one rack
+ * of 2 containers and one of 2 powermeters, each with two days of 5-minute history up to `now`.
  */
 export function startMetricsSite(options: {
   testnet: { dhtOpts: unknown }
@@ -52,7 +52,7 @@ export function startMetricsSite(options: {
       { type: 'container-bd-d40', count: 2, historyMs: 2 * DAY },
       {
         type: 'miner-am-s19xp',
-        count: options.minerRacks * options.minersPerRack,
+        count: options.minersPerRack,
         racks: options.minerRacks,
         historyMs: 2 * DAY,
       },
