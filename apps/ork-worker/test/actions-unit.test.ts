@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { CallOptions, FanOutResult, RackRecord } from '@ork/rack-registry'
 import Corestore from 'corestore'
-import { afterEach, describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it, vi } from 'vitest'
 import { ActionCaller, MAX_PROGRESS_REPORTS, RACK_ACTIONS, validateRackAction } from '../src/actions/action-caller.ts'
 import { filterInvalidActionsErrors } from '../src/actions/action-records.ts'
 import { AuditLog } from '../src/actions/audit-log.ts'
@@ -268,6 +268,8 @@ describe('auto-sleep automation (7.2)', () => {
       things?: unknown[]
       /** Job-clock time that listing takes. */
       listTakesMs?: number
+      /** Leave the job its own clock instead of the test's. */
+      ownClock?: boolean
     } = {},
   ) {
     let now = 1_000_000
@@ -303,7 +305,7 @@ describe('auto-sleep automation (7.2)', () => {
         pushed.push(request)
         return { id: null, errors: ['ERR_ORK_ACTION_CALLS_EMPTY'] }
       },
-      now: () => now,
+      ...(options.ownClock ? {} : { now: () => now }),
       logger,
     })
     return { instance, pushed, errors, advance: (ms: number) => (now += ms) }
@@ -339,6 +341,24 @@ describe('auto-sleep automation (7.2)', () => {
     expect(pushed).toHaveLength(1) // handled 59,999 ms after the push
     await instance.run()
     expect(pushed).toHaveLength(2) // handled 60,000 ms after it
+  })
+
+  it('throttles on the monotonic clock: a wall clock stepped forward does not push again early', async () => {
+    const start = Date.UTC(2026, 0, 1)
+    vi.useFakeTimers({ toFake: ['Date', 'performance'], now: start })
+    try {
+      const { instance, pushed } = job({ ownClock: true })
+      await instance.run()
+      vi.setSystemTime(start + 86_400_000)
+      await instance.run()
+      expect(pushed).toHaveLength(1)
+      vi.setSystemTime(start - 86_400_000)
+      vi.advanceTimersByTime(60_000)
+      await instance.run()
+      expect(pushed).toHaveLength(2)
+    } finally {
+      vi.useRealTimers()
+    }
   })
 
   it('takes the first tag containing tagPrefix anywhere, not only at its start (Q40)', async () => {
@@ -498,6 +518,59 @@ describe('audit log retention', () => {
     expect(big?.request).toMatchObject({ truncated: true })
     await reopened.close()
     await store.close()
+  })
+})
+
+describe('audit log across wall-clock steps (both clocks injected)', () => {
+  const DAY = 86_400_000
+  const record = (log: AuditLog, method: string) => log.record({ kind: 'request', method, caller: 'k', outcome: 'ok' })
+  const methods = async (log: AuditLog) => (await log.read({ reverse: true })).map((entry) => entry.method)
+
+  it('keeps entries stamped before a step forward, and times requests on the monotonic clock', async () => {
+    // A machine without RTC battery boots in 2000; NTP steps the clock to 2026 ten minutes later.
+    let wall = Date.UTC(2000, 0, 1)
+    let elapsed = 0
+    const log = new AuditLog({
+      store: tempStore(),
+      maxEntries: 3,
+      retentionDays: 1,
+      now: () => wall,
+      monotonicNow: () => elapsed,
+    })
+    await log.ready()
+    for (const method of ['boot-1', 'boot-2']) await record(log, method)
+    await log.track('saveWrkSettings', 'k', {}, async () => {
+      wall = Date.UTC(2026, 0, 1)
+      elapsed += 600_000
+    })
+    // A fourth entry: over maxEntries, so retention runs, and the oldest entry goes (by count) only.
+    await record(log, 'after')
+    expect(await methods(log)).toEqual(['boot-2', 'saveWrkSettings', 'after'])
+    const [timed] = await log.read({ method: 'saveWrkSettings' })
+    expect(timed?.durationMs).toBe(600_000)
+    await log.close()
+  })
+
+  it('does not let entries stamped ahead (before a step back) hold back the age retention of the later ones', async () => {
+    const start = Date.UTC(2026, 0, 1)
+    let wall = start
+    const store = tempStore()
+    const log = new AuditLog({ store, retentionDays: 1, now: () => wall })
+    await log.ready()
+    await record(log, 'before')
+    wall = start + 10 * 365 * DAY
+    await record(log, 'ahead')
+    wall = start + 60_000
+    await record(log, 'corrected')
+    await log.close()
+    // Two days later every entry is past the retention age, the one stamped ten years ahead included.
+    wall = start + 2 * DAY
+    const reopened = new AuditLog({ store, retentionDays: 1, now: () => wall })
+    await reopened.ready()
+    expect(await methods(reopened)).toEqual([])
+    await record(reopened, 'today')
+    expect(await methods(reopened)).toEqual(['today'])
+    await reopened.close()
   })
 })
 

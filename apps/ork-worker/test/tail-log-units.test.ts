@@ -424,6 +424,19 @@ describe('the daily history job decisions (a fake tailLog, one fixed-offset zone
     expect(await run()).toEqual(['2024-03-05 false', '2024-03-04 true'])
   })
 
+  it('fetches a finished day again when it was fetched later than now: judged over by a clock since stepped back', async () => {
+    const { run, day } = fakeJob({ code: 'AHEAD' })
+    // The clock is five hours ahead: at 21:00 on the 5th it reads 02:00 on the 6th, and the 5th looks over.
+    clock = at('2024-03-06T02:00:00Z')
+    expect(await run()).toEqual(['2024-03-06 false', '2024-03-05 true'])
+    // NTP steps it back at 00:30 on the 6th: the 5th is fetched again, its last three hours included.
+    clock = at('2024-03-06T00:30:00Z')
+    expect(await run()).toEqual(['2024-03-06 false', '2024-03-05 true'])
+    expect(await day('2024-03-05')).toMatchObject({ fetchedAt: clock, complete: true })
+    clock += HOUR_MS
+    expect(await run()).toEqual(['2024-03-06 false'])
+  })
+
   it('counts failed fetches towards giving up on a rack only once the day has settled', async () => {
     // One rack of two fails every fetch. Its failures while the day is live (or not yet settled)
     // must not use up the 3 fetches after which the day is kept without it.

@@ -33,6 +33,12 @@ const READY_PAGE = 256
 /** How many cancels `cancelActionsBatch` runs at once, as in the reference. */
 const CANCEL_BATCH_CONCURRENCY = 25
 
+/**
+ * How far the wall clock may be behind the last action id before it is logged: ids handed out
+ * in a burst run a few ms ahead of the clock, a clock stepped back runs far behind.
+ */
+const CLOCK_BEHIND_LOG_MS = 1_000
+
 /** Options of {@link ActionApprover}. */
 export interface ActionApproverOptions {
   /** The store; may also be given later with `initDb`. Any encodings it has are bypassed (raw bytes are written). */
@@ -50,6 +56,9 @@ export interface ActionApproverOptions {
    * Actions still in voting this many ms after creation are denied (status
    * `DENIED`, error `ERR_ACTION_EXPIRED`) by the next execution pass or by the
    * next vote or cancel on them. 0 (the default) keeps them forever, like the reference.
+   * Counted on the monotonic clock from the push (from the start, at most this long, for
+   * actions pushed before a restart), so a wall clock that jumps neither expires actions
+   * early nor keeps them.
    */
   votingExpiryMs?: number
   /**
@@ -95,6 +104,10 @@ export class ActionApprover {
   #keys: ActionKeys | null = null
   #executor: ActionExecutor | null = null
   #lastId = 0
+  /** True while the wall clock is behind the last id handed out (logged once per episode). */
+  #clockBehindIds = false
+  /** Expiry of each action in voting, on the monotonic clock (`performance.now()`); see {@link #votingDeadline}. */
+  readonly #votingDeadlines = new Map<number, number>()
   #opening: Promise<void> | null = null
   #closing: Promise<void> | null = null
   #timer: NodeJS.Timeout | null = null
@@ -218,6 +231,9 @@ export class ActionApprover {
       // Refused here with a code: the store would refuse it with an uncoded BAD_ARGUMENT.
       if (!fitsTheStore(json)) throw new OrkError('ERR_ACTION_TOO_LARGE', { bytes: Buffer.byteLength(json) })
       await this.#write([{ put: state, id, json }])
+      if (state === 'voting' && this.#votingExpiryMs > 0) {
+        this.#votingDeadlines.set(id, performance.now() + this.#votingExpiryMs)
+      }
       return record
     })
   }
@@ -437,7 +453,16 @@ export class ActionApprover {
    * found in the store, so a clock going backwards cannot overwrite an action.
    */
   #nextId(): number {
-    const id = Math.max(Date.now(), this.#lastId + 1)
+    const now = Date.now()
+    const behind = this.#lastId - now > CLOCK_BEHIND_LOG_MS
+    if (behind && !this.#clockBehindIds) {
+      this.#logger.warn('wall clock is behind the last action id: new ids continue from it', {
+        clock: now,
+        lastId: this.#lastId,
+      })
+    }
+    this.#clockBehindIds = behind
+    const id = Math.max(now, this.#lastId + 1)
     this.#lastId = id
     return id
   }
@@ -478,15 +503,32 @@ export class ActionApprover {
   async #readVoting(id: number): Promise<ActionRecord> {
     const record = await this.#read('voting', id)
     if (!record) throw new OrkError('ERR_ACTION_ID_NOT_FOUND')
-    if (this.#isExpired(record, id)) {
+    if (this.#isExpired(id)) {
       await this.#expire(record, id)
       throw new OrkError('ERR_ACTION_ID_NOT_FOUND')
     }
     return record
   }
 
-  #isExpired(record: ActionRecord, id: number): boolean {
-    return this.#votingExpiryMs > 0 && (Number(record.id) || id) + this.#votingExpiryMs <= Date.now()
+  #isExpired(id: number): boolean {
+    return this.#votingExpiryMs > 0 && this.#votingDeadline(id) <= performance.now()
+  }
+
+  /**
+   * When an action in voting expires, on the monotonic clock: a wall clock stepped forward
+   * (NTP correcting a machine that booted in 1970) would expire every action at once, one
+   * stepped back would keep them for the length of the step. Set at the push; an action this
+   * process did not push (pushed before a restart) is read once by its id, its creation time:
+   * what is left of its expiry then, at most the whole of it (a clock behind its id).
+   */
+  #votingDeadline(id: number): number {
+    let deadline = this.#votingDeadlines.get(id)
+    if (deadline === undefined) {
+      const left = Math.min(Math.max(id + this.#votingExpiryMs - Date.now(), 0), this.#votingExpiryMs)
+      deadline = performance.now() + left
+      this.#votingDeadlines.set(id, deadline)
+    }
+    return deadline
   }
 
   async #expire(record: ActionRecord, id: number): Promise<void> {
@@ -496,14 +538,16 @@ export class ActionApprover {
       { del: 'voting', id },
       { put: 'done', id, json: JSON.stringify(record) },
     ])
+    this.#votingDeadlines.delete(id)
     this.#logger.info('voting expired', { id })
   }
 
-  #move(record: ActionRecord, from: ActionState, to: ActionState): Promise<void> {
-    return this.#write([
+  async #move(record: ActionRecord, from: ActionState, to: ActionState): Promise<void> {
+    await this.#write([
       { del: from, id: record.id },
       { put: to, id: record.id, json: JSON.stringify(record) },
     ])
+    if (from === 'voting') this.#votingDeadlines.delete(record.id)
   }
 
   /** Applies the operations atomically (sharing a batch with concurrent writes, see {@link GroupCommit}). */
@@ -591,11 +635,13 @@ export class ActionApprover {
   }
 
   async #expireVoting(): Promise<void> {
-    const ids = await this.#ids('voting', { lte: Date.now() - this.#votingExpiryMs })
-    for (const id of ids) {
+    // Every voting id: ids are creation times on the wall clock, which says nothing reliable
+    // about which have expired (see #votingDeadline).
+    for (const id of await this.#ids('voting')) {
+      if (!this.#isExpired(id)) continue
       await this.#mutex.run(id, async () => {
         const record = await this.#read('voting', id).catch(() => null)
-        if (record && this.#isExpired(record, id)) await this.#expire(record, id)
+        if (record && this.#isExpired(id)) await this.#expire(record, id)
       })
     }
   }

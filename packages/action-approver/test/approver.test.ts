@@ -1,4 +1,5 @@
 import { isOrkError } from '@ork/errors'
+import { createLogger } from '@ork/logger'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import {
   ACTION_STATUS,
@@ -888,7 +889,7 @@ describe('voting expiry', () => {
   it('expires an action exactly votingExpiryMs after it was pushed, not a millisecond before', async () => {
     const { approver, store } = await setup({ votingExpiryMs: 60_000 })
     const now = Date.now()
-    vi.useFakeTimers({ toFake: ['Date'], now })
+    vi.useFakeTimers({ toFake: ['Date', 'performance'], now })
     try {
       const voting = store.bee.sub('actions:voting')
       for (const id of [now - 60_000, now - 59_999]) {
@@ -897,6 +898,59 @@ describe('voting expiry', () => {
       await approver.execActions()
       expect((await collect(approver.query('done'))).map((record) => record.id)).toEqual([now - 60_000])
       expect((await collect(approver.query('voting'))).map((record) => record.id)).toEqual([now - 59_999])
+    } finally {
+      vi.useRealTimers()
+    }
+  })
+
+  it('counts on the monotonic clock: a wall clock stepped forward or back neither expires an action early nor keeps it', async () => {
+    const lines: string[] = []
+    const logger = createLogger('ork:test', { write: (line) => lines.push(line), debug: '' })
+    const { approver } = await setup({ votingExpiryMs: 60_000, logger })
+    const now = Date.UTC(2026, 0, 1)
+    vi.useFakeTimers({ toFake: ['Date', 'performance'], now })
+    try {
+      const action = await push(approver)
+      // NTP steps the clock a year forward: by the wall clock the action is a year old.
+      vi.setSystemTime(now + 365 * 86_400_000)
+      vi.advanceTimersByTime(59_999)
+      await approver.execActions()
+      expect((await collect(approver.query('voting'))).map((record) => record.id)).toEqual([action.id])
+      // Then a year back: the clock is now behind the action's id, and ids continue from it.
+      vi.setSystemTime(now - 365 * 86_400_000)
+      const later = await push(approver)
+      expect(later.id).toBe(action.id + 1)
+      expect(lines.filter((line) => line.includes('wall clock is behind the last action id'))).toHaveLength(1)
+      vi.advanceTimersByTime(1)
+      await approver.execActions()
+      const done = await collect(approver.query('done'))
+      expect(done.map((record) => [record.id, record.status, record.error])).toEqual([
+        [action.id, 'DENIED', 'ERR_ACTION_EXPIRED'],
+      ])
+      expect((await collect(approver.query('voting'))).map((record) => record.id)).toEqual([later.id])
+    } finally {
+      vi.useRealTimers()
+    }
+  })
+
+  it('gives an action pushed before a restart at most votingExpiryMs more when the clock is behind its id', async () => {
+    const now = Date.UTC(2026, 0, 1)
+    vi.useFakeTimers({ toFake: ['Date', 'performance'], now })
+    try {
+      const { approver, store } = await setup({ votingExpiryMs: 60_000 })
+      const action = await push(approver)
+      await approver.close()
+      // Restarted on a machine whose clock booted a year behind.
+      vi.setSystemTime(now - 365 * 86_400_000)
+      const restarted = new ActionApprover({ votingExpiryMs: 60_000 })
+      await restarted.initDb(store.bee)
+      restarted.initWrk({ ping: () => 1 })
+      opened.push({ approver: restarted, store })
+      await restarted.execActions()
+      expect((await collect(restarted.query('voting'))).map((record) => record.id)).toEqual([action.id])
+      vi.advanceTimersByTime(60_000)
+      await restarted.execActions()
+      expect((await collect(restarted.query('done'))).map((record) => record.error)).toEqual(['ERR_ACTION_EXPIRED'])
     } finally {
       vi.useRealTimers()
     }

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises'
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { startProgress } from './progress.ts'
 
 const terminal = (isTTY: boolean) => {
@@ -21,6 +21,20 @@ describe('startProgress', () => {
     const count = writes.length
     await sleep(30)
     expect(writes).toHaveLength(count)
+  })
+
+  it('shows the time elapsed, whatever the wall clock does meanwhile', () => {
+    vi.useFakeTimers({ toFake: ['Date', 'performance', 'setTimeout', 'setInterval', 'clearTimeout', 'clearInterval'] })
+    try {
+      const { writes, stream } = terminal(true)
+      const stop = startProgress(stream, { label: 'listThings', delayMs: 1000, intervalMs: 100 })
+      vi.setSystemTime(Date.now() - 3_600_000)
+      vi.advanceTimersByTime(1000)
+      stop()
+      expect(writes[0]).toContain('waiting for listThings… 1.0s')
+    } finally {
+      vi.useRealTimers()
+    }
   })
 
   it('prints nothing for a quick call or when stderr is not a terminal', async () => {

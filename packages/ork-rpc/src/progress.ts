@@ -11,6 +11,7 @@ export interface ProgressOptions {
   delayMs?: number
   /** Redraw period (default 100 ms). */
   intervalMs?: number
+  /** Clock of the elapsed time shown (default `performance.now`: monotonic, unmoved by steps of the wall clock). */
   now?: () => number
 }
 
@@ -23,7 +24,7 @@ const FRAMES = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '
  */
 export function startProgress(stream: ProgressStream, options: ProgressOptions): () => void {
   if (!stream.isTTY) return () => {}
-  const now = options.now ?? Date.now
+  const now = options.now ?? (() => performance.now())
   const startedAt = now()
   let frame = 0
   let shown = false

@@ -124,7 +124,7 @@ export class RackFanOut {
     const fullTimeout = options.timeout ?? this.#timeout
     const timeout = options.write ? fullTimeout : this.#health.deadlineFor(identity, fullTimeout)
     if (timeout < fullTimeout) this.#probeLiveness(identity, fullTimeout)
-    const sentAt = this.#health.now()
+    const sentAt = this.#health.monotonicNow()
     const ticket = this.#health.begin()
     try {
       const value = await this.#transport.request(key, method, payload, { timeout })

@@ -50,6 +50,7 @@ describe('RackHealth', () => {
       probeTimeout: 500,
       fullDeadlineEvery: 30_000,
       now: () => now,
+      monotonicNow: () => now,
     })
     health.recordFailure(rack, transportError('TIMEOUT_EXCEEDED'))
     expect(health.isDown(rack)).toBe(true)
@@ -75,7 +76,12 @@ describe('RackHealth', () => {
 
   it('claims a liveness probe for a down rack once every livenessProbeEvery', () => {
     let now = 0
-    const health = new RackHealth({ downAfterFailures: 1, livenessProbeEvery: 5000, now: () => now })
+    const health = new RackHealth({
+      downAfterFailures: 1,
+      livenessProbeEvery: 5000,
+      now: () => now,
+      monotonicNow: () => now,
+    })
     expect(health.claimLivenessProbe(rack)).toBe(false)
     health.recordFailure(rack, transportError('TIMEOUT_EXCEEDED'))
     expect(health.claimLivenessProbe(rack)).toBe(true)
@@ -86,9 +92,39 @@ describe('RackHealth', () => {
     expect(health.claimLivenessProbe(rack)).toBe(false)
   })
 
+  it('decides on the monotonic clock: a wall clock stepped back neither hides failures nor stops probes', () => {
+    const start = Date.UTC(2026, 0, 1)
+    let wall = start
+    let elapsed = 0
+    const health = new RackHealth({
+      downAfterFailures: 2,
+      probeTimeout: 500,
+      fullDeadlineEvery: 30_000,
+      livenessProbeEvery: 5000,
+      now: () => wall,
+      monotonicNow: () => elapsed,
+    })
+    health.recordFailure(rack, transportError('TIMEOUT_EXCEEDED'), elapsed)
+    // NTP steps the clock an hour back; the next request is sent after the first failure.
+    elapsed = 10_000
+    wall = start - 3_600_000
+    const sentAt = elapsed
+    elapsed = 20_000
+    health.recordFailure(rack, transportError('TIMEOUT_EXCEEDED'), sentAt)
+    expect(health.isDown(rack)).toBe(true)
+    expect(health.snapshot()[0]).toMatchObject({ downSince: wall, lastFailureAt: wall, consecutiveFailures: 2 })
+    expect(health.claimLivenessProbe(rack)).toBe(true)
+    elapsed += 5000
+    wall -= 3_600_000
+    expect(health.claimLivenessProbe(rack)).toBe(true)
+    expect(health.deadlineFor(rack, 10_000)).toBe(500)
+    elapsed = 20_000 + 30_000
+    expect(health.deadlineFor(rack, 10_000)).toBe(10_000)
+  })
+
   it('counts requests that failed together in one stall as one failure', () => {
     let now = 1000
-    const health = new RackHealth({ downAfterFailures: 3, now: () => now })
+    const health = new RackHealth({ downAfterFailures: 3, now: () => now, monotonicNow: () => now })
     // three requests sent at 1000 time out together at 11000
     now = 11_000
     for (let index = 0; index < 3; index++) health.recordFailure(rack, transportError('TIMEOUT_EXCEEDED'), 1000)
@@ -105,7 +141,7 @@ describe('RackHealth', () => {
 
   it('marks a rack down after consecutive unreachable failures and shortens its deadline', () => {
     let now = 1000
-    const health = new RackHealth({ downAfterFailures: 3, probeTimeout: 500, now: () => now })
+    const health = new RackHealth({ downAfterFailures: 3, probeTimeout: 500, now: () => now, monotonicNow: () => now })
     expect(health.deadlineFor(rack, 10_000)).toBe(10_000)
     health.recordFailure(rack, transportError('TIMEOUT_EXCEEDED'))
     now = 2000
@@ -132,7 +168,7 @@ describe('RackHealth', () => {
 
   it('brings a rack back when it answers, even with an application error', () => {
     let now = 0
-    const health = new RackHealth({ downAfterFailures: 1, now: () => now })
+    const health = new RackHealth({ downAfterFailures: 1, now: () => now, monotonicNow: () => now })
     health.recordFailure(rack, transportError('TIMEOUT_EXCEEDED'))
     expect(health.isDown(rack)).toBe(true)
     now = 50

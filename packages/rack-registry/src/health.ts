@@ -84,8 +84,21 @@ export interface RackHealthOptions {
    */
   livenessProbeEvery?: number
   logger?: Logger
-  /** Clock, for tests. */
+  /** Clock of the snapshot's times (epoch ms; default `Date.now`). */
   now?: () => number
+  /**
+   * Clock of the elapsed times health decides on (ms; default `performance.now`): it must not
+   * follow steps of the wall clock, or a clock stepped back would keep a down rack from its
+   * full deadlines and probes, and count each new failure as part of an old stall.
+   */
+  monotonicNow?: () => number
+}
+
+/** When an entry's events happened on the monotonic clock (the entry's own times are wall-clock times). */
+interface MonotonicTimes {
+  answeredAt: number | null
+  failedAt: number | null
+  downAt: number | null
 }
 
 /** The identity health is tracked under: a re-registration with a new key starts afresh. */
@@ -109,10 +122,13 @@ export class RackHealth {
   readonly livenessProbeEvery: number
   readonly #logger: Logger
   readonly #now: () => number
+  readonly #monotonicNow: () => number
   readonly #entries = new Map<string, RackHealthEntry>()
-  /** When each down rack last got a full deadline. */
+  /** Monotonic times of each entry. */
+  readonly #times = new WeakMap<RackHealthEntry, MonotonicTimes>()
+  /** When each down rack last got a full deadline (monotonic clock). */
   readonly #lastFullDeadline = new Map<string, number>()
-  /** When each down rack was last given a liveness probe. */
+  /** When each down rack was last given a liveness probe (monotonic clock). */
   readonly #lastLivenessProbe = new Map<string, number>()
   /**
    * Request tickets (see {@link begin}) increase with every request and every forget, so they
@@ -134,6 +150,7 @@ export class RackHealth {
     this.livenessProbeEvery = positiveInteger(options.livenessProbeEvery ?? 5000, 'livenessProbeEvery')
     this.#logger = options.logger ?? silentLogger
     this.#now = options.now ?? Date.now
+    this.#monotonicNow = options.monotonicNow ?? (() => performance.now())
   }
 
   /**
@@ -142,8 +159,9 @@ export class RackHealth {
    */
   deadlineFor(rack: RackIdentity, timeout: number): number {
     if (!this.isDown(rack)) return timeout
-    const now = this.#now()
-    const since = this.#lastFullDeadline.get(rack.id) ?? this.#entries.get(rack.id)?.downSince ?? now
+    const now = this.#monotonicNow()
+    const entry = this.#entries.get(rack.id)
+    const since = this.#lastFullDeadline.get(rack.id) ?? (entry && this.#times.get(entry)?.downAt) ?? now
     if (now - since >= this.fullDeadlineEvery) {
       this.#lastFullDeadline.set(rack.id, now)
       return timeout
@@ -154,7 +172,7 @@ export class RackHealth {
   /** True when a down rack is due a liveness probe; the caller then sends it. */
   claimLivenessProbe(rack: RackIdentity): boolean {
     if (!this.isDown(rack)) return false
-    const now = this.#now()
+    const now = this.#monotonicNow()
     const last = this.#lastLivenessProbe.get(rack.id)
     if (last !== undefined && now - last < this.livenessProbeEvery) return false
     this.#lastLivenessProbe.set(rack.id, now)
@@ -173,6 +191,7 @@ export class RackHealth {
       this.#logger.info('rack answers again', { rackId: rack.id, downSince: entry.downSince })
     }
     entry.lastSuccessAt = this.#now()
+    this.#timesOf(entry).answeredAt = this.#monotonicNow()
     entry.consecutiveFailures = 0
     entry.state = 'up'
     entry.downSince = null
@@ -201,34 +220,37 @@ export class RackHealth {
     return (this.#createdAt.get(entry) ?? 0) <= ticket
   }
 
-  /** The health clock: pass its reading taken when a request is sent to {@link recordFailure}. */
-  now(): number {
-    return this.#now()
+  /** The monotonic clock: pass its reading taken when a request is sent to {@link recordFailure}. */
+  monotonicNow(): number {
+    return this.#monotonicNow()
   }
 
   /**
    * Records a failed request; only an unreachable failure moves the rack toward `down`, and
-   * only one sent after the last recorded failure and the last answer: requests that were in
-   * flight together fail together in one stall, which is one failure, not several; and a rack
-   * that answered after the request left is alive.
+   * only one sent (`sentAt`, a {@link monotonicNow} reading) after the last recorded failure and
+   * the last answer: requests that were in flight together fail together in one stall, which
+   * is one failure, not several; and a rack that answered after the request left is alive.
    */
   recordFailure(rack: RackIdentity, error: unknown, sentAt?: number): RackFailureKind {
     const kind = classifyRackFailure(error)
     if (kind === 'answered') this.recordAnswer(rack)
     if (kind !== 'unreachable') return kind
     const entry = this.#entry(rack)
-    const now = this.#now()
-    const sameStall = sentAt !== undefined && entry.lastFailureAt !== null && sentAt < entry.lastFailureAt
+    const times = this.#timesOf(entry)
+    const now = this.#monotonicNow()
+    const sameStall = sentAt !== undefined && times.failedAt !== null && sentAt < times.failedAt
     // The rack answered something after this request left (a liveness probe, say): it is alive,
     // and this request only outlasted the deadline it was given.
-    const answeredSince = sentAt !== undefined && entry.lastSuccessAt !== null && entry.lastSuccessAt >= sentAt
-    entry.lastFailureAt = now
+    const answeredSince = sentAt !== undefined && times.answeredAt !== null && times.answeredAt >= sentAt
+    entry.lastFailureAt = this.#now()
+    times.failedAt = now
     entry.lastFailure = error instanceof Error ? error.message : String(error)
     if (sameStall || answeredSince) return kind
     entry.consecutiveFailures += 1
     if (entry.state === 'up' && entry.consecutiveFailures >= this.downAfterFailures) {
       entry.state = 'down'
-      entry.downSince = now
+      entry.downSince = entry.lastFailureAt
+      times.downAt = now
       this.#logger.warn('rack marked down', {
         rackId: rack.id,
         consecutiveFailures: entry.consecutiveFailures,
@@ -266,6 +288,15 @@ export class RackHealth {
       this.#allForgottenAt = ticket
       this.#forgottenAt.clear()
     }
+  }
+
+  #timesOf(entry: RackHealthEntry): MonotonicTimes {
+    let times = this.#times.get(entry)
+    if (!times) {
+      times = { answeredAt: null, failedAt: null, downAt: null }
+      this.#times.set(entry, times)
+    }
+    return times
   }
 
   #entry(rack: RackIdentity): RackHealthEntry {

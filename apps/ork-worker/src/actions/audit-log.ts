@@ -16,6 +16,8 @@ export const AUDIT_READ_MAX_LIMIT = 1_000
 const DAY_MS = 86_400_000
 const AGE_PRUNE_INTERVAL_MS = 600_000
 const SEQUENCE_DIGITS = 16
+/** How far the wall clock may run ahead of the time counted since the log opened before it is logged. */
+const CLOCK_AHEAD_LOG_MS = 60_000
 
 /** One audited event: a write request (who, what, when, outcome) or the execution of an action. */
 export interface AuditEntry {
@@ -67,7 +69,10 @@ export interface AuditLogOptions {
   store: { get(options: { name: string }): unknown }
   maxEntries?: number
   retentionDays?: number
+  /** Wall clock: entry times, retention age (default `Date.now`). */
   now?: () => number
+  /** Monotonic clock: request durations, and the bound on retention age (default `performance.now`). */
+  monotonicNow?: () => number
   /** Called with the error of every write the store refused (`ERR_STORE_WRITE_FAILED` for the file system's). */
   onWriteFailed?: (error: unknown) => void
   logger?: Logger
@@ -113,6 +118,11 @@ export class AuditLog {
   readonly #bee: Hyperbee
   readonly #logger: Logger
   readonly #now: () => number
+  readonly #monotonicNow: () => number
+  /** Both clocks' readings when the log opened: see {@link #retentionNow}. */
+  #openedAt = { wall: 0, monotonic: 0 }
+  /** True while the wall clock is ahead of the time counted since the log opened (logged once per episode). */
+  #clockAhead = false
   readonly #onWriteFailed: ((error: unknown) => void) | undefined
   readonly maxEntries: number
   readonly retentionMs: number
@@ -132,6 +142,7 @@ export class AuditLog {
     })
     this.#logger = options.logger ?? silentLogger
     this.#now = options.now ?? Date.now
+    this.#monotonicNow = options.monotonicNow ?? (() => performance.now())
     this.#onWriteFailed = options.onWriteFailed
     this.maxEntries = options.maxEntries ?? DEFAULT_AUDIT_MAX_ENTRIES
     this.retentionMs = (options.retentionDays ?? DEFAULT_AUDIT_RETENTION_DAYS) * DAY_MS
@@ -145,6 +156,7 @@ export class AuditLog {
   ready(): Promise<void> {
     this.#opening ??= (async () => {
       await this.#bee.ready()
+      this.#openedAt = { wall: this.#now(), monotonic: this.#monotonicNow() }
       const first = await this.#edge(false)
       const last = await this.#edge(true)
       if (first !== null && last !== null) {
@@ -186,7 +198,7 @@ export class AuditLog {
    * is passed through unchanged.
    */
   async track<T>(method: string, caller: string, request: unknown, handle: () => Promise<T>): Promise<T> {
-    const started = this.#now()
+    const started = this.#monotonicNow()
     const voter = request !== null && typeof request === 'object' ? (request as { voter?: unknown }).voter : undefined
     try {
       const result = await handle()
@@ -198,7 +210,7 @@ export class AuditLog {
         request,
         outcome: 'ok',
         ...actionIdsOf(method, request, result),
-        durationMs: this.#now() - started,
+        durationMs: this.#monotonicNow() - started,
       })
       return result
     } catch (error) {
@@ -210,7 +222,7 @@ export class AuditLog {
         request,
         outcome: 'error',
         error: error instanceof Error ? error.message : String(error),
-        durationMs: this.#now() - started,
+        durationMs: this.#monotonicNow() - started,
       })
       throw error
     }
@@ -312,16 +324,53 @@ export class AuditLog {
     for (const item of pending) item.done()
   }
 
-  /** Removes the oldest entries beyond `maxEntries` and those older than the retention age. */
+  /**
+   * The time retention ages entries by: the wall clock, but never ahead of the wall clock at
+   * opening plus the time counted since on the monotonic clock. A clock stepped forward (to a
+   * wrong date, or NTP correcting a clock that booted in 1970 while entries were stamped with
+   * it) would otherwise remove entries that are minutes old; the step counts from the next start.
+   */
+  #retentionNow(): number {
+    const wall = this.#now()
+    const counted = this.#openedAt.wall + (this.#monotonicNow() - this.#openedAt.monotonic)
+    const ahead = wall - counted > CLOCK_AHEAD_LOG_MS
+    if (ahead && !this.#clockAhead) {
+      this.#logger.warn(
+        'wall clock is ahead of the time counted since start: audit retention ages entries by the latter until the next start',
+        {
+          clock: wall,
+          counted: Math.round(counted),
+        },
+      )
+    }
+    this.#clockAhead = ahead
+    return Math.min(wall, counted)
+  }
+
+  /**
+   * Removes the oldest entries beyond `maxEntries` and those older than the retention age, oldest
+   * first. Entries are in the order they were recorded, so an entry stamped later than now (while
+   * the clock was ahead, before a step back) is no newer than the entries after it: it goes with
+   * the next entry old enough to go, rather than hold back the age retention of all those after it.
+   */
   async #prune(): Promise<void> {
-    const cutoff = this.#now() - this.retentionMs
+    const now = this.#retentionNow()
+    const cutoff = now - this.retentionMs
     const batch = this.#bee.batch()
     let removed = 0
+    let stampedAhead: Buffer[] = []
     try {
       for await (const { key, value } of this.#bee.createReadStream({ gte: sequenceKey(this.#firstSeq) })) {
         const entry = value as unknown as AuditEntry
         const overCount = this.size - removed > this.maxEntries
+        if (!overCount && entry.ts > now) {
+          stampedAhead.push(key)
+          continue
+        }
         if (!overCount && entry.ts >= cutoff) break
+        for (const earlier of stampedAhead) await batch.del(earlier)
+        removed += stampedAhead.length
+        stampedAhead = []
         await batch.del(key)
         removed++
       }

@@ -18,6 +18,7 @@ export interface CrossAggrActionsDependencies {
   globalConfig: () => { isAutoSleepAllowed?: unknown } | undefined
   listThings: (request: { query?: unknown; fields?: unknown }) => Promise<unknown>
   pushAction: (request: PushActionRequest) => Promise<PushActionReply>
+  /** Clock of the throttle, in ms (default `performance.now`: monotonic). */
   now?: () => number
   logger?: Logger
 }
@@ -86,7 +87,7 @@ export class CrossAggrActionsJob {
   readonly #dependencies: CrossAggrActionsDependencies
   readonly #logger: Logger
   readonly #now: () => number
-  /** Last push time per `<crossThingType>_<tag>`. */
+  /** Last push time per `<crossThingType>_<tag>` (on the job's clock, see `now`). */
   readonly lastActionAt = new Map<string, number>()
   #timer: NodeJS.Timeout | null = null
   #running: Promise<void> | null = null
@@ -95,7 +96,9 @@ export class CrossAggrActionsJob {
   constructor(dependencies: CrossAggrActionsDependencies) {
     this.#dependencies = dependencies
     this.#logger = dependencies.logger ?? silentLogger
-    this.#now = dependencies.now ?? Date.now
+    // The throttle measures elapsed time: on the wall clock, a step forward would push again early
+    // and a step back would stop the automation for the length of the step.
+    this.#now = dependencies.now ?? (() => performance.now())
   }
 
   /** Starts the period; does nothing when already started. */

@@ -231,6 +231,7 @@ export class TailLogAggregationJob {
     // Plan first, so that progress can be told as "days done of days to do".
     const plan: KeyPlan[] = []
     let todo = 0
+    let fetchedAhead = 0
     for (const logKey of logKeys) {
       const spec = this.#options.aggrSpec?.(logKey.type) ?? null
       for (const zone of zones) {
@@ -239,12 +240,21 @@ export class TailLogAggregationJob {
         const oldest = intervals.at(-1)?.day ?? zone.dayOf(now)
         const stored = await store.getDays(logKey.type, zone.code, oldest, zone.dayOf(now))
         const current = stored.filter((day) => day.source === source)
-        const complete = new Set(current.filter((day) => day.complete).map((day) => day.date))
+        // A day fetched "later than now" was judged over (ended, settled) by a clock that was ahead
+        // and has since been stepped back: it may lack the records of the end of the day.
+        fetchedAhead += current.filter((day) => day.complete && day.fetchedAt > now).length
+        const complete = new Set(current.filter((day) => day.complete && day.fetchedAt <= now).map((day) => day.date))
         const failedFetches = new Map(current.map((day) => [day.date, day.failedFetches ?? 0]))
         const missing = intervals.filter((interval) => !complete.has(isoDate(interval.day)))
         todo += missing.length
         plan.push({ logKey, zone, source, today: intervals[0]?.day ?? zone.dayOf(now), missing, failedFetches })
       }
+    }
+    if (fetchedAhead > 0) {
+      this.#logger.warn('tail-log days were fetched later than now (the clock went back): fetching them again', {
+        days: fetchedAhead,
+        now,
+      })
     }
     const summary: TailLogRunSummary = { startedAt: now, todo, done: 0, fetched: [], interrupted: false }
     this.lastRun = summary
