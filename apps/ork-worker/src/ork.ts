@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { OrkError } from '@ork/errors'
-import { createLogger, type Logger } from '@ork/logger'
+import { createLogger, type Logger, summarizeRepeats } from '@ork/logger'
 import { RackFanOut, RackRegistry } from '@ork/rack-registry'
 import { RpcNode, removeInterruptedDeviceFile } from '@ork/rpc-transport'
 import Corestore from 'corestore'
@@ -76,7 +76,11 @@ export interface OrkHandle {
  */
 export async function startOrk(options: StartOrkOptions): Promise<OrkHandle> {
   const prefix = `${ORK_WTYPE}-${options.cluster}`
-  const logger = options.logger ?? createLogger('ork:worker')
+  const baseLogger = options.logger ?? createLogger('ork:worker')
+  // A problem that lasts (a rack down while the API node polls every few seconds, a peer retrying)
+  // repeats the same warning at every request: each is written once, then summarised with its count
+  // every 10 minutes, so that a site with a few racks down for days does not fill its disk with logs.
+  const logger = summarizeRepeats(baseLogger)
   const rootOption = options.root ?? options.serviceRoot
   if (typeof rootOption !== 'string' || rootOption === '') {
     throw new TypeError('startOrk: `root`, the service root directory (config/, status/), is required')
@@ -129,7 +133,8 @@ export async function startOrk(options: StartOrkOptions): Promise<OrkHandle> {
     closers.push(() => node.close())
     await registry.ready()
     closers.push(() => registry.close())
-    const racks = new RackFanOut({ transport: node, logger: logger.child('fanout') })
+    // Its lines are a rack's state changes (marked down, answers again): every one is written.
+    const racks = new RackFanOut({ transport: node, logger: baseLogger.child('fanout') })
     const auditLog = new AuditLog({
       store: dataStore,
       maxEntries: config.ork.auditLogMaxEntries,
@@ -236,13 +241,15 @@ export async function startOrk(options: StartOrkOptions): Promise<OrkHandle> {
     actions.startInterval(config.ork.actionIntvlMs || DEFAULT_ACTION_INTERVAL_MS)
     context.tailLogAggregation?.start(config.aggrData?.agrrTailLogIntvlMs || DEFAULT_TAIL_LOG_INTERVAL_MS)
     if (config.crossAggrAction) {
+      const automationLogger = logger.child('automation')
       const automation = new CrossAggrActionsJob({
         config: () => config.crossAggrAction,
         globalConfig: () => context.globalConfig,
-        // The ork's own listThings, sort included (7.2 step 3).
-        listThings: (request) => listSiteThings(context, request),
+        // The ork's own listThings, sort included (7.2 step 3); its racks' failures are logged as the
+        // automation's, to tell them from the API node's requests.
+        listThings: (request) => listSiteThings({ ...context, logger: automationLogger }, request),
         pushAction: (request) => auditLog.track('pushAction', 'automation', request, () => actions.pushAction(request)),
-        logger: logger.child('automation'),
+        logger: automationLogger,
       })
       automation.start(config.crossAggrAction.agrrListThingsIntvlMs || undefined)
       closers.push(() => automation.close(options.drainTimeoutMs ?? 10_000))
@@ -283,6 +290,7 @@ export async function startOrk(options: StartOrkOptions): Promise<OrkHandle> {
           ])
           clearTimeout(timer)
           await closeAll()
+          logger.close()
           logger.info('ork stopped', { cluster: options.cluster })
         })()
         return closed
@@ -290,6 +298,7 @@ export async function startOrk(options: StartOrkOptions): Promise<OrkHandle> {
     }
   } catch (error) {
     await closeAll()
+    logger.close()
     throw error
   }
 }

@@ -1,3 +1,10 @@
+export {
+  DEFAULT_REPEAT_SUMMARY_MS,
+  type RepeatSummarizingLogger,
+  type RepeatSummaryOptions,
+  summarizeRepeats,
+} from './repeats.ts'
+
 /** Fields attached to a log line; they are written as JSON next to the message. */
 export type LogFields = Record<string, unknown>
 

@@ -187,8 +187,9 @@ export class RackHealth {
   /** Records that the rack answered (successfully or with an application error). */
   recordAnswer(rack: RackIdentity): void {
     const entry = this.#entry(rack)
-    if (entry.state === 'down') {
-      this.#logger.info('rack answers again', { rackId: rack.id, downSince: entry.downSince })
+    if (entry.state === 'down' && entry.downSince !== null) {
+      // A date an operator reads, where the snapshot keeps epoch milliseconds.
+      this.#logger.info('rack answers again', { rackId: rack.id, downSince: new Date(entry.downSince).toISOString() })
     }
     entry.lastSuccessAt = this.#now()
     this.#timesOf(entry).answeredAt = this.#monotonicNow()

@@ -281,7 +281,12 @@ export class RpcNode {
     const server = rpc.createServer({
       firewall: (remotePublicKey) => {
         const refused = refuse(remotePublicKey)
-        if (refused) this.#logger.debug('peer refused by firewall', { peer: remotePublicKey.toString('hex') })
+        // A warning: a peer left out of the list by mistake (a new API node, a typo) shows without DEBUG.
+        if (refused) {
+          this.#logger.warn('peer refused: its key is not in allow or allowReadOnly', {
+            peer: remotePublicKey.toString('hex'),
+          })
+        }
         return refused
       },
     })

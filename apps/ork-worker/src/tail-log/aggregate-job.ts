@@ -285,10 +285,30 @@ export class TailLogAggregationJob {
     else this.#logger.info('tail-log aggregation done', { done: summary.done, todo })
   }
 
-  async #fetchDays(
+  async #fetchDays(keyPlan: KeyPlan, summary: TailLogRunSummary, logEvery: number): Promise<void> {
+    // One line for all of them: a rack gone for good gives up on a whole window of days in one run.
+    const keptWithoutFailedRacks: string[] = []
+    try {
+      await this.#fetchEachDay(keyPlan, summary, logEvery, keptWithoutFailedRacks)
+    } finally {
+      if (keptWithoutFailedRacks.length > 0) {
+        this.#logger.warn('tail-log days kept without the racks that failed them at every fetch', {
+          type: keyPlan.logKey.type,
+          zone: keyPlan.zone.code,
+          days: keptWithoutFailedRacks.length,
+          newest: keptWithoutFailedRacks[0],
+          oldest: keptWithoutFailedRacks.at(-1),
+          fetches: MAX_FAILED_DAY_FETCHES,
+        })
+      }
+    }
+  }
+
+  async #fetchEachDay(
     { logKey, zone, source, missing, failedFetches }: KeyPlan,
     summary: TailLogRunSummary,
     logEvery: number,
+    keptWithoutFailedRacks: string[],
   ): Promise<void> {
     const { store } = this.#options
     const delay = this.#options.aggrData()?.aggrTailLogApiDelay || DEFAULT_TAIL_LOG_API_DELAY_MS
@@ -311,15 +331,7 @@ export class TailLogAggregationJob {
       const failed = (failedFetches.get(date) ?? 0) + (settled && failedRacks > 0 ? 1 : 0)
       const givenUp = failedRacks > 0 && failed >= MAX_FAILED_DAY_FETCHES
       const complete = interval.index > 0 && answeredRacks > 0 && settled && (failedRacks === 0 || givenUp)
-      if (complete && givenUp) {
-        this.#logger.warn('tail-log day kept without the racks that failed it at every fetch', {
-          type: logKey.type,
-          zone: zone.code,
-          date,
-          failedRacks,
-          fetches: failed,
-        })
-      }
+      if (complete && givenUp) keptWithoutFailedRacks.push(date)
       await store.putDay(
         logKey.type,
         zone.code,
