@@ -14,6 +14,11 @@ export interface OrkContext {
   globalConfig: GlobalConfig | undefined
   registry: RackRegistry
   racks: RackFanOut
+  /**
+   * The largest reply the ork can send (bytes, the transport's message limit): a fan-out whose
+   * reply concatenates the racks' replies stops as soon as they add up to more.
+   */
+  maxReplyBytes: number
   logger: Logger
   /** Write actions: target discovery, approval, execution on the racks. */
   actions: OrkActions

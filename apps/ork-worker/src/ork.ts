@@ -172,6 +172,7 @@ export async function startOrk(options: StartOrkOptions): Promise<OrkHandle> {
       globalConfig: config.globalConfig ? structuredClone(config.globalConfig) : undefined,
       registry,
       racks,
+      maxReplyBytes: node.maxPayloadBytes,
       logger,
       actions,
       auditLog,

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { silentLogger } from '@ork/logger'
 import type { RackRecord } from '@ork/rack-registry'
-import { RemoteError } from '@ork/rpc-transport'
+import { RemoteError, TRANSPORT_MAX_PAYLOAD_BYTES } from '@ork/rpc-transport'
 import type { AggrStatsConfig, CrossThingConfig, TailLogRequest } from '@ork/stats'
 import Corestore from 'corestore'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -562,6 +562,7 @@ describe('runTailLog against fake racks', () => {
       aggrCrossthg: () => config.aggrCrossthg,
       selectRacks: () => racks,
       allRacks: () => racks,
+      maxReplyBytes: TRANSPORT_MAX_PAYLOAD_BYTES,
       fanOut: async (targets, method, payload) =>
         targets.map((target) => ({ rack: target, ...reply(target, method, payload) })),
       logger: silentLogger,

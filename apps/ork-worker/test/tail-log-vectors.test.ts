@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import { isOrkError } from '@ork/errors'
 import { silentLogger } from '@ork/logger'
 import { RackFanOut, RackRegistry } from '@ork/rack-registry'
+import { TRANSPORT_MAX_PAYLOAD_BYTES } from '@ork/rpc-transport'
 import { type AggrStatsConfig, type CrossThingConfig, projectRows, type TailLogRequest } from '@ork/stats'
 import Corestore from 'corestore'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -102,7 +103,8 @@ async function run(vector: Vector) {
     aggrCrossthg: () => vector.aggrCrossthg,
     selectRacks: (type) => registry.select(type),
     allRacks: () => registry.all(),
-    fanOut: (selected, method, payload) => racks.fanOut(selected, method, payload),
+    maxReplyBytes: TRANSPORT_MAX_PAYLOAD_BYTES,
+    fanOut: (selected, method, payload, options) => racks.fanOut(selected, method, payload, options),
     logger,
   }
   const outcome = await runTailLog(dependencies, request).then(

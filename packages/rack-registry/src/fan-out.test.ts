@@ -99,3 +99,87 @@ describe('a down rack that is back but slower than the probe deadline', () => {
     expect(deadlines).toEqual([100, 1000, 1000])
   })
 })
+
+describe('maxReplyBytes', () => {
+  const racks: RackRecord[] = ['r1', 'r2', 'r3', 'r4'].map((id) => ({ ...rack, id }))
+  /** Racks answering their reply (JSON text) as the transport does: its bytes first, then the value. */
+  function sizedRacks(replies: Record<string, string>) {
+    const asked: string[] = []
+    const transport: RackRequester = {
+      request: async (_key, _method, _data, options) => {
+        const id = racks[asked.length]?.id as string
+        asked.push(id)
+        const text = replies[id] as string
+        options?.onReply?.(Buffer.from(text))
+        if (text.startsWith('"[HRPC_ERR]=')) throw new Error(JSON.parse(text))
+        return JSON.parse(text)
+      },
+    }
+    return { asked, transport }
+  }
+  const tenBytes = '[12345678]'
+
+  it('stops a fan-out whose replies add up to more, asking no more racks', async () => {
+    const { asked, transport } = sizedRacks({ r1: tenBytes, r2: tenBytes, r3: tenBytes, r4: tenBytes })
+    const fanOut = new RackFanOut({ transport, concurrency: 1 })
+    // Each reply adds 8 bytes (its brackets go): the third takes the total to 24.
+    const refused = fanOut.fanOut(racks, 'listThings', {}, { maxReplyBytes: 23 })
+    await expect(refused).rejects.toMatchObject({ code: 'ERR_FACS_NET_PAYLOAD_TOO_LARGE' })
+    expect(asked).toEqual(['r1', 'r2', 'r3'])
+    const { transport: again } = sizedRacks({ r1: tenBytes, r2: tenBytes, r3: tenBytes, r4: tenBytes })
+    const fitting = await new RackFanOut({ transport: again }).fanOut(racks, 'listThings', {}, { maxReplyBytes: 32 })
+    expect(fitting.map((result) => result.ok)).toEqual([true, true, true, true])
+  })
+
+  it('uncounts a reply that fails once parsed (an error reply)', async () => {
+    const error = JSON.stringify('[HRPC_ERR]=ERR_X')
+    const { transport } = sizedRacks({ r1: error, r2: tenBytes, r3: tenBytes })
+    const fanOut = new RackFanOut({ transport, concurrency: 1 })
+    const results = await fanOut.fanOut(racks.slice(0, 3), 'listThings', {}, { maxReplyBytes: 16 })
+    expect(results.map((result) => result.ok)).toEqual([false, true, true])
+  })
+})
+
+describe('maxHeldReplySize', () => {
+  const racks: RackRecord[] = ['r1', 'r2', 'r3'].map((id) => ({ ...rack, id }))
+  /** Every rack answers `[12345678]`; the second request waits for `release`. */
+  function tenByteRacks() {
+    let release = () => {}
+    const released = new Promise<void>((resolve) => {
+      release = resolve
+    })
+    let secondAsked = () => {}
+    /** Resolves once the second request is sent: the first one's reply is kept by then. */
+    const waiting = new Promise<void>((resolve) => {
+      secondAsked = resolve
+    })
+    let requests = 0
+    const transport: RackRequester = {
+      request: async (_key, _method, _data, options) => {
+        if (requests++ === 1) {
+          secondAsked()
+          await released
+        }
+        options?.onReply?.(Buffer.from('[12345678]'))
+        return [12345678]
+      },
+    }
+    return { transport, release, waiting }
+  }
+
+  it('refuses the replies past what all fan-outs may keep at once, until a fan-out keeping some settles', async () => {
+    const { transport, release, waiting: secondAsked } = tenByteRacks()
+    // `[12345678]` is reckoned 10 + 64 bytes once parsed: two fit, not three.
+    const fanOut = new RackFanOut({ transport, maxHeldReplySize: 200 })
+    // The first fan-out keeps r1's reply until r2 answers.
+    const waiting = fanOut.fanOut(racks.slice(0, 2), 'tailLog', {}, { concurrency: 1 })
+    await secondAsked
+    const crowded = await fanOut.fanOut(racks, 'tailLog', {})
+    expect(crowded.map((result) => result.ok)).toEqual([true, false, false])
+    expect(crowded[1]).toMatchObject({ ok: false, error: { code: 'ERR_FACS_NET_PAYLOAD_TOO_LARGE' } })
+    release()
+    expect((await waiting).map((result) => result.ok)).toEqual([true, true])
+    // Both have settled: nothing is kept any more.
+    expect((await fanOut.fanOut(racks.slice(0, 2), 'tailLog', {})).map((result) => result.ok)).toEqual([true, true])
+  })
+})

@@ -3,13 +3,19 @@ import { type Logger, silentLogger } from '@ork/logger'
 import pLimit from 'p-limit'
 import { classifyRackFailure, RackHealth, type RackHealthEntry, type RackHealthOptions } from './health.ts'
 import type { RackRecord } from './registry.ts'
+import { defaultMaxHeldReplySize, HeldReplies, parsedSizeEstimate, ReplyBudget } from './reply-limits.ts'
 
 /**
  * What fan-outs need from a transport: `RpcNode.request` of @ork/rpc-transport satisfies it.
  * It resolves with the parsed JSON reply and rejects on remote or transport failure.
  */
 export interface RackRequester {
-  request(key: string | Buffer, method: string, data: unknown, options?: { timeout?: number }): Promise<unknown>
+  request(
+    key: string | Buffer,
+    method: string,
+    data: unknown,
+    options?: { timeout?: number; onReply?: (body: Buffer) => void },
+  ): Promise<unknown>
 }
 
 /** One rack's outcome in a fan-out. */
@@ -25,6 +31,14 @@ export interface FanOutOptions {
   timeout?: number
   /** The request changes the rack (see {@link CallOptions.write}). */
   write?: boolean
+  /**
+   * For methods whose reply concatenates the racks' replies, so that it is at least their sum:
+   * the largest reply the caller can send (the transport's message limit). Once the racks'
+   * replies add up to more, the fan-out stops at once and rejects with
+   * `ERR_FACS_NET_PAYLOAD_TOO_LARGE`, the error the reply would get: racks not yet asked are
+   * not asked, replies still on their way are dropped unparsed.
+   */
+  maxReplyBytes?: number
 }
 
 /** Options of one rack's request. */
@@ -36,6 +50,8 @@ export interface CallOptions {
    * down. Cut short, a write the rack still carries out would be reported as failed.
    */
   write?: boolean
+  /** Called with the reply's bytes before they are parsed; what it throws fails the request. */
+  onReply?: (body: Buffer) => void
 }
 
 /** The payload sent to every rack, or a function building each rack's own payload. */
@@ -47,6 +63,14 @@ export interface RackFanOutOptions extends RackHealthOptions {
   concurrency?: number
   /** Default request timeout in ms (10000). */
   timeout?: number
+  /**
+   * Most heap the rack replies kept at once by all fan-outs together may take once parsed, as
+   * {@link parsedSizeEstimate} reckons it before parsing (default: a quarter of the heap limit, 1 GiB
+   * under node's default 4 GiB). A reply that would take them past it is refused unparsed, as
+   * that rack's failure (`ERR_FACS_NET_PAYLOAD_TOO_LARGE`), under each method's own policy for
+   * a failed rack.
+   */
+  maxHeldReplySize?: number
   logger?: Logger
 }
 
@@ -76,6 +100,7 @@ export class RackFanOut {
   readonly #timeout: number
   /** Racks (id and key) with a liveness probe in flight. */
   readonly #probing = new Set<string>()
+  readonly #heldReplies: HeldReplies
 
   constructor(options: RackFanOutOptions) {
     this.#transport = options.transport
@@ -83,11 +108,14 @@ export class RackFanOut {
     this.#health = new RackHealth({ ...options, logger: this.#logger })
     this.#concurrency = checkLimit(options.concurrency ?? DEFAULT_FAN_OUT_CONCURRENCY, 'concurrency')
     this.#timeout = checkLimit(options.timeout ?? DEFAULT_FAN_OUT_TIMEOUT, 'timeout')
+    const maxHeldReplySize = checkLimit(options.maxHeldReplySize ?? defaultMaxHeldReplySize(), 'maxHeldReplySize')
+    this.#heldReplies = new HeldReplies(maxHeldReplySize, this.#logger)
   }
 
   /**
    * Sends `method` to every rack, at most `concurrency` at a time, and settles with one result
-   * per rack in the order of `racks`. Never rejects: each rack's failure is in its result.
+   * per rack in the order of `racks`. Each rack's failure is in its result: the only rejection
+   * is `ERR_FACS_NET_PAYLOAD_TOO_LARGE` for a fan-out over its `maxReplyBytes`.
    */
   async fanOut<T = unknown>(
     racks: readonly RackRecord[],
@@ -97,20 +125,52 @@ export class RackFanOut {
   ): Promise<FanOutResult<T>[]> {
     const concurrency = checkLimit(options.concurrency ?? this.#concurrency, 'concurrency')
     const timeout = checkLimit(options.timeout ?? this.#timeout, 'timeout')
+    const budget =
+      options.maxReplyBytes === undefined
+        ? null
+        : new ReplyBudget(checkLimit(options.maxReplyBytes, 'maxReplyBytes'), method, racks.length)
     const limit = pLimit(concurrency)
-    return Promise.all(
+    /** Estimated size of the replies this fan-out keeps, held until it settles (its results keep them). */
+    let heldSize = 0
+    const settled = Promise.all(
       racks.map((rack) =>
         limit(async (): Promise<FanOutResult<T>> => {
+          if (budget?.exceeded) return { rack, ok: false, error: budget.error }
+          /** This rack's reply as taken: given back if it then fails. */
+          let taken = { bytes: 0, size: 0 }
+          const onReply = (body: Buffer) => {
+            const reply = { bytes: body.byteLength, size: parsedSizeEstimate(body) }
+            this.#heldReplies.take(reply.size, method, rack.id)
+            try {
+              budget?.take(reply.bytes)
+            } catch (error) {
+              this.#heldReplies.giveBack(reply.size)
+              throw error
+            }
+            taken = reply
+            heldSize += reply.size
+          }
           try {
             const data = typeof payload === 'function' ? payload(rack) : payload
-            const value = (await this.call(rack, method, data, { timeout, write: options.write === true })) as T
+            const callOptions = { timeout, write: options.write === true, onReply }
+            const value = (await this.call(rack, method, data, callOptions)) as T
             return { rack, ok: true, value }
           } catch (error) {
+            budget?.giveBack(taken.bytes)
+            this.#heldReplies.giveBack(taken.size)
+            heldSize -= taken.size
             return { rack, ok: false, error: asError(error) }
           }
         }),
       ),
-    )
+    ).finally(() => this.#heldReplies.giveBack(heldSize))
+    if (!budget) return settled
+    // Rejecting at once answers the caller without waiting for the requests still out (up to their
+    // deadline); their replies are dropped unparsed as they arrive.
+    return Promise.race([settled, budget.overflow]).catch((error: unknown) => {
+      this.#logger.warn('rack replies exceed what one reply can carry: request refused', budget.summary())
+      throw error
+    })
   }
 
   /**
@@ -127,7 +187,10 @@ export class RackFanOut {
     const sentAt = this.#health.monotonicNow()
     const ticket = this.#health.begin()
     try {
-      const value = await this.#transport.request(key, method, payload, { timeout })
+      const value = await this.#transport.request(key, method, payload, {
+        timeout,
+        ...(options.onReply ? { onReply: options.onReply } : {}),
+      })
       // The rack may have been forgotten or re-keyed meanwhile: its late outcome is then dropped.
       if (this.#health.isCurrent(identity, ticket)) this.#health.recordAnswer(identity)
       return value

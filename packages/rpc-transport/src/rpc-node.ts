@@ -100,6 +100,12 @@ export interface RequestOptions {
   autoRetry?: number
   /** ms between attempts (falsy → the node's `autoRetryDelay`). */
   autoRetryDelay?: number
+  /**
+   * Called with a JSON reply's bytes before they are parsed (a parsed reply takes several times
+   * its size, over 20 times for `[{},{},…]`). What it throws rejects the request, the reply
+   * unparsed: a caller keeping many replies can refuse one it has no room for.
+   */
+  onReply?: (body: Buffer) => void
 }
 
 export interface RequestAllOptions extends RequestOptions {
@@ -372,10 +378,23 @@ export class RpcNode {
       this.#logger.debug('undecodable request', { method })
       return errorReply(messageOf(error))
     }
+    let value: unknown
+    try {
+      value = await handler(data, context)
+    } catch (error) {
+      this.#logger.debug('handler failed', { method, error: messageOf(error) })
+      return errorReply(messageOf(error))
+    }
     let reply: Buffer
     try {
-      reply = toOutJSON(await handler(data, context))
+      reply = toOutJSON(value)
     } catch (error) {
+      // Past V8's longest string (~512 MiB) JSON.stringify throws "Invalid string length": a
+      // reply far over the limit, which the caller must see as such, not as an uncoded error.
+      if (error instanceof RangeError && error.message === 'Invalid string length') {
+        this.#logger.warn('reply too large', { method, bytes: 'over the longest string' })
+        return errorReply(ErrorCodes.PAYLOAD_TOO_LARGE)
+      }
       this.#logger.debug('handler failed', { method, error: messageOf(error) })
       return errorReply(messageOf(error))
     }
@@ -404,7 +423,12 @@ export class RpcNode {
     const rpc = this.#requireRpc()
     const key = toPublicKey(publicKey)
     const body = this.#encodeRequest(data)
-    return this.#send(rpc, key, method, body, options, this.#decodeJson)
+    const { onReply } = options
+    if (!onReply) return this.#send(rpc, key, method, body, options, this.#decodeJson)
+    return this.#send(rpc, key, method, body, options, (value) => {
+      onReply(value ?? Buffer.alloc(0))
+      return this.#decodeJson(value)
+    })
   }
 
   readonly #decodeJson = (value: Buffer | null): unknown => {

@@ -18,6 +18,16 @@ beforeAll(async () => {
   server.respond('echoJson', (data) => data, { op: 'r' })
   server.respond('big', (data) => 'x'.repeat((data as { size: number }).size), { op: 'r' })
   server.respond('hang', () => new Promise(() => {}), { op: 'r' })
+  // What JSON.stringify throws for a reply past V8's longest string (~512 MiB), without building one.
+  server.respond(
+    'overLongestString',
+    () => ({
+      toJSON: () => {
+        throw new RangeError('Invalid string length')
+      },
+    }),
+    { op: 'r' },
+  )
   server.respond('property', (data) => (data as { a: { b: number } }).a.b, { op: 'r' })
   server.respond('throwString', () => {
     throw 'plain string'
@@ -124,6 +134,23 @@ describe('payload size limits', () => {
     const error = (await rejection(client.request(server.rpcPublicKey, 'big', { size: 5000 }))) as RemoteError
     expect(error.remoteMessage).toBe(ErrorCodes.PAYLOAD_TOO_LARGE)
     await expect(client.request(server.rpcPublicKey, 'big', { size: 10 })).resolves.toBe('x'.repeat(10))
+  })
+
+  it('server answers a reply too long for a string with [HRPC_ERR]=ERR_FACS_NET_PAYLOAD_TOO_LARGE, not an uncoded error', async () => {
+    const error = (await rejection(client.request(server.rpcPublicKey, 'overLongestString', {}))) as RemoteError
+    expect(error.remoteMessage).toBe(ErrorCodes.PAYLOAD_TOO_LARGE)
+  })
+
+  it("shows onReply a reply's bytes before parsing them, and refuses the reply when it throws", async () => {
+    const bodies: string[] = []
+    const onReply = (body: Buffer) => bodies.push(body.toString())
+    expect(await client.request(server.rpcPublicKey, 'big', { size: 10 }, { onReply })).toBe('x'.repeat(10))
+    expect(bodies).toEqual([`"${'x'.repeat(10)}"`])
+    const refusal = new OrkError('ERR_NO_ROOM')
+    const refuse = () => {
+      throw refusal
+    }
+    expect(await rejection(client.request(server.rpcPublicKey, 'big', { size: 10 }, { onReply: refuse }))).toBe(refusal)
   })
 
   it('takes a request of exactly maxPayloadBytes and refuses one byte more', async () => {

@@ -27,7 +27,10 @@ const rackConfig =
       handle: async (request) => {
         // Racks apply `fields` as a mingo projection: no code-running operators reach them.
         assertSafeQuery(request.fields)
-        const results = await context.racks.fanOut(context.registry.select(request.type), name, request)
+        // Every rack's reply is in an entry of the reply: it is at least their sum.
+        const results = await context.racks.fanOut(context.registry.select(request.type), name, request, {
+          maxReplyBytes: context.maxReplyBytes,
+        })
         return results.map((result) => {
           if (result.ok) return { rackId: result.rack.id, [successKey]: result.value }
           logFailure(result, name, context.logger)

@@ -19,7 +19,8 @@ export function tailLogDependencies(context: OrkContext): TailLogDependencies {
     aggrCrossthg: () => context.config.aggrCrossthg as Record<string, CrossThingConfig> | undefined,
     selectRacks: (type) => context.registry.select(type),
     allRacks: () => context.registry.all(),
-    fanOut: (racks, method, payload) => context.racks.fanOut(racks, method, payload),
+    maxReplyBytes: context.maxReplyBytes,
+    fanOut: (racks, method, payload, options) => context.racks.fanOut(racks, method, payload, options),
     logger: context.logger,
   }
 }

@@ -42,12 +42,20 @@ function checkQueries(request: { query?: unknown; fields?: unknown; sort?: unkno
 /**
  * Every rack's things for `request`, merged in rack order (failed racks logged and left out) and
  * naturally sorted when `sort` is given: the ork's listThings, also what the automation reads (7.2).
+ * With `maxReplyBytes` (the things go out as one reply) the fan-out stops with
+ * `ERR_FACS_NET_PAYLOAD_TOO_LARGE` once the racks' replies add up to more.
  */
 export async function listSiteThings(
   context: Pick<OrkContext, 'racks' | 'registry' | 'logger'>,
   request: { sort?: unknown; [key: string]: unknown },
+  maxReplyBytes?: number,
 ): Promise<unknown[]> {
-  const results = await context.racks.fanOut(context.registry.all(), 'listThings', request)
+  const results = await context.racks.fanOut(
+    context.registry.all(),
+    'listThings',
+    request,
+    maxReplyBytes === undefined ? {} : { maxReplyBytes },
+  )
   const things = concatSwallowingFailures(results, 'listThings', context.logger)
   return request.sort ? sortThingsInPlace(things, request.sort as Record<string, unknown>) : things
 }
@@ -66,7 +74,7 @@ export const listThings = (context: OrkContext) =>
     request: requestObject(thingsQueryShape, 'ERR_QUERY_INVALID'),
     handle: async (request) => {
       checkQueries(request)
-      return listSiteThings(context, request)
+      return listSiteThings(context, request, context.maxReplyBytes)
     },
   })
 
@@ -107,7 +115,10 @@ export const getHistoricalLogs = (context: OrkContext) =>
     ),
     handle: async (request) => {
       checkQueries(request)
-      const results = await context.racks.fanOut(context.registry.all(), 'getHistoricalLogs', request)
+      // The logs are merged, so the reply is at least the sum of the racks' replies.
+      const results = await context.racks.fanOut(context.registry.all(), 'getHistoricalLogs', request, {
+        maxReplyBytes: context.maxReplyBytes,
+      })
       const logs = concatSwallowingFailures(results, `getHistoricalLogs:${request.logType}`, context.logger)
       if (!request.sort) return logs
       try {

@@ -25,10 +25,13 @@ export interface TailLogDependencies {
   selectRacks: (type: string) => RackRecord[]
   /** Every rack (listThings of the cross-thing lookup). */
   allRacks: () => RackRecord[]
+  /** The largest reply the ork can send (see OrkContext.maxReplyBytes). */
+  maxReplyBytes: number
   fanOut: (
     racks: readonly RackRecord[],
     method: string,
     payload: unknown,
+    options?: { maxReplyBytes?: number },
   ) => Promise<({ rack: RackRecord; ok: true; value: unknown } | { rack: RackRecord; ok: false; error: Error })[]>
   logger: Logger
   /** Called with the milliseconds spent aggregating (everything after the rack replies), for benchmarks. */
@@ -197,7 +200,16 @@ export async function runWrkExtData(
   dependencies: TailLogDependencies,
   request: { type: string; applyAggrCrossthg?: unknown; [key: string]: unknown },
 ): Promise<unknown[]> {
-  const results = await dependencies.fanOut(dependencies.selectRacks(request.type), 'getWrkExtData', request)
+  const aggrStats = dependencies.aggrStats()
+  const baseType = request.type.split('-')[0] as string
+  const spec = aggrStats && Object.hasOwn(aggrStats, baseType) ? aggrStats[baseType] : undefined
+  // Without a spec the racks' items are the reply: it is at least the sum of their replies.
+  const results = await dependencies.fanOut(
+    dependencies.selectRacks(request.type),
+    'getWrkExtData',
+    request,
+    spec ? {} : { maxReplyBytes: dependencies.maxReplyBytes },
+  )
   const items = collectRackItems(
     results.map((result) => {
       if (result.ok) return result.value
@@ -205,9 +217,6 @@ export async function runWrkExtData(
       return []
     }),
   )
-  const aggrStats = dependencies.aggrStats()
-  const baseType = request.type.split('-')[0] as string
-  const spec = aggrStats && Object.hasOwn(aggrStats, baseType) ? aggrStats[baseType] : undefined
   if (!spec) return items
   const state = { ops: spec.ops }
   const rows = groupTailLogItems(items).map((group) => {
