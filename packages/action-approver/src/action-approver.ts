@@ -1,5 +1,5 @@
 import { format } from 'node:util'
-import { OrkError, storeWriteError } from '@ork/errors'
+import { OrkError, writeStoreBatch } from '@ork/errors'
 import { type Logger, silentLogger } from '@ork/logger'
 import type { ActionsBee } from './actions-bee.ts'
 import { ExecutionRun, type Outcome } from './execution-run.ts'
@@ -561,8 +561,7 @@ export class ActionApprover {
    */
   async #applyBatch(operations: WriteOperation[]): Promise<void> {
     const keys = this.#keys!
-    const batch = this.#bee!.batch(BINARY)
-    try {
+    const fill = async (batch: ReturnType<ActionsBee['batch']>) => {
       for (const operation of operations) {
         if ('put' in operation) {
           await batch.put(keys.key(operation.put, operation.id), Buffer.from(operation.json, 'utf8'))
@@ -570,13 +569,8 @@ export class ActionApprover {
           await batch.del(keys.key(operation.del, operation.id))
         }
       }
-      await batch.flush()
-    } catch (error) {
-      await batch.close().catch(() => {})
-      const failure = storeWriteError(error) ?? error
-      this.#onWriteFailed?.(failure)
-      throw failure
     }
+    await writeStoreBatch(this.#bee!.batch(BINARY), fill, this.#onWriteFailed)
   }
 
   #markCalls(payload: unknown[], code: string): void {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { isOrkError, OrkError, storeWriteError } from './index.ts'
+import { isOrkError, OrkError, storeWriteError, writeStoreBatch } from './index.ts'
 
 describe('OrkError', () => {
   it('uses the code as its message so the wire text is the bare code', () => {
@@ -52,5 +52,51 @@ describe('storeWriteError', () => {
     expect(storeWriteError(new Error('Batch was not applied'))).toBeUndefined()
     expect(storeWriteError('ENOSPC')).toBeUndefined()
     expect(storeWriteError(null)).toBeUndefined()
+  })
+})
+
+describe('writeStoreBatch', () => {
+  /** A batch that records what happened to it; `flushError` makes its flush fail. */
+  const batchOf = (flushError?: Error) => {
+    const events: string[] = []
+    const batch = {
+      put: async (key: string) => void events.push(`put ${key}`),
+      flush: async () => {
+        if (flushError) throw flushError
+        events.push('flush')
+      },
+      close: async () => void events.push('close'),
+    }
+    return { batch, events }
+  }
+
+  it('fills the batch, then flushes it', async () => {
+    const { batch, events } = batchOf()
+    await writeStoreBatch(batch, (filled) => filled.put('a'))
+    expect(events).toEqual(['put a', 'flush'])
+  })
+
+  it('closes a batch the file system refused, codes the error and reports it first', async () => {
+    const refused = new Error('Batch was not applied', {
+      cause: Object.assign(new Error('no space'), { code: 'ENOSPC' }),
+    })
+    const { batch, events } = batchOf(refused)
+    const reported: unknown[] = []
+    const failure = await writeStoreBatch(
+      batch,
+      (filled) => filled.put('a'),
+      (error) => reported.push(error),
+    ).catch((error: unknown) => error)
+    expect(isOrkError(failure, 'ERR_STORE_WRITE_FAILED')).toBe(true)
+    expect((failure as OrkError).details).toEqual({ code: 'ENOSPC', reason: 'no space' })
+    expect(reported).toEqual([failure])
+    expect(events).toEqual(['put a', 'close'])
+  })
+
+  it('passes any other failure of the fill or the flush on as it is, the batch closed', async () => {
+    const broken = new Error('not a file system error')
+    const { batch, events } = batchOf()
+    await expect(writeStoreBatch(batch, () => Promise.reject(broken))).rejects.toBe(broken)
+    expect(events).toEqual(['close'])
   })
 })

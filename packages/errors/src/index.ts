@@ -53,3 +53,30 @@ export function storeWriteError(error: unknown): OrkError | undefined {
   }
   return undefined
 }
+
+/** What {@link writeStoreBatch} needs of a store batch (a Hyperbee batch). */
+export interface StoreBatch {
+  flush(): Promise<unknown>
+  close(): Promise<unknown>
+}
+
+/**
+ * Fills a store batch with `fill` and writes it: all or nothing. When either fails, the batch
+ * is closed (releasing its lock on the store) and the error rejects, as {@link storeWriteError}
+ * codes it when the file system refused the write, after `onWriteFailed` has been told.
+ */
+export async function writeStoreBatch<Batch extends StoreBatch>(
+  batch: Batch,
+  fill: (batch: Batch) => Promise<void>,
+  onWriteFailed?: (error: unknown) => void,
+): Promise<void> {
+  try {
+    await fill(batch)
+    await batch.flush()
+  } catch (error) {
+    await batch.close().catch(() => {})
+    const failure = storeWriteError(error) ?? error
+    onWriteFailed?.(failure)
+    throw failure
+  }
+}

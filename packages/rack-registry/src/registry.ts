@@ -1,4 +1,4 @@
-import { OrkError, storeWriteError } from '@ork/errors'
+import { OrkError, storeWriteError, writeStoreBatch } from '@ork/errors'
 import { type Logger, silentLogger } from '@ork/logger'
 import Hyperbee from 'hyperbee'
 import { matchesTypeFamily, matchesTypePrefix } from './rack-types.ts'
@@ -236,14 +236,9 @@ export class RackRegistry {
     return this.#change(async () => {
       const doomed = this.#order.filter((id) => all || ids?.has(id))
       if (doomed.length === 0) return 0
-      const batch = this.#bee.batch()
-      try {
+      await writeStoreBatch(this.#bee.batch(), async (batch) => {
         for (const id of doomed) await batch.del(id)
-        await batch.flush()
-      } catch (error) {
-        await batch.close().catch(() => {})
-        throw storeWriteError(error) ?? error
-      }
+      })
       const gone = new Set(doomed)
       for (const id of doomed) this.#racks.delete(id)
       this.#order = this.#order.filter((id) => !gone.has(id))

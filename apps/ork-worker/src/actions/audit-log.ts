@@ -1,4 +1,4 @@
-import { OrkError, storeWriteError } from '@ork/errors'
+import { OrkError, writeStoreBatch } from '@ork/errors'
 import { type Logger, silentLogger } from '@ork/logger'
 import Hyperbee from 'hyperbee'
 
@@ -301,17 +301,19 @@ export class AuditLog {
       }
     })
     if (pending.length > 0) {
-      const batch = this.#bee.batch()
       try {
-        for (const item of pending) {
-          item.entry.seq = this.#nextSeq++
-          await batch.put(sequenceKey(item.entry.seq), item.entry)
-        }
-        await batch.flush()
-      } catch (error) {
-        await batch.close().catch(() => {})
+        await writeStoreBatch(
+          this.#bee.batch(),
+          async (batch) => {
+            for (const item of pending) {
+              item.entry.seq = this.#nextSeq++
+              await batch.put(sequenceKey(item.entry.seq), item.entry)
+            }
+          },
+          this.#onWriteFailed,
+        )
+      } catch (failure) {
         this.#nextSeq -= pending.length
-        const failure = this.#writeFailed(error)
         for (const item of pending) item.done(failure)
         return
       }
@@ -356,10 +358,9 @@ export class AuditLog {
   async #prune(): Promise<void> {
     const now = this.#retentionNow()
     const cutoff = now - this.retentionMs
-    const batch = this.#bee.batch()
     let removed = 0
     let stampedAhead: Buffer[] = []
-    try {
+    const fill = async (batch: ReturnType<Hyperbee['batch']>) => {
       for await (const { key, value } of this.#bee.createReadStream({ gte: sequenceKey(this.#firstSeq) })) {
         const entry = value as unknown as AuditEntry
         const overCount = this.size - removed > this.maxEntries
@@ -374,21 +375,11 @@ export class AuditLog {
         await batch.del(key)
         removed++
       }
-      await batch.flush()
-    } catch (error) {
-      await batch.close().catch(() => {})
-      throw this.#writeFailed(error)
     }
+    await writeStoreBatch(this.#bee.batch(), fill, this.#onWriteFailed)
     this.#firstSeq += removed
     if (this.size === 0) this.#firstSeq = this.#nextSeq
     if (removed > 0) this.#logger.debug('audit entries removed by retention', { removed })
-  }
-
-  /** A failed write as it is passed on: coded when the file system refused it, and reported. */
-  #writeFailed(error: unknown): unknown {
-    const failure = storeWriteError(error) ?? error
-    this.#onWriteFailed?.(failure)
-    return failure
   }
 
   async #edge(last: boolean): Promise<number | null> {

@@ -1,4 +1,4 @@
-import { storeWriteError } from '@ork/errors'
+import { writeStoreBatch } from '@ork/errors'
 import { type Logger, silentLogger } from '@ork/logger'
 import Hyperbee from 'hyperbee'
 import { isoDate } from './zones.ts'
@@ -188,14 +188,7 @@ export class TailLogHistoryStore {
   }
 
   /** Writes a batch; one the file system refused rejects with `ERR_STORE_WRITE_FAILED`, reported. */
-  async #flush(batch: ReturnType<Hyperbee['batch']>): Promise<void> {
-    try {
-      await batch.flush()
-    } catch (error) {
-      await batch.close().catch(() => {})
-      const failure = storeWriteError(error) ?? error
-      this.#onWriteFailed?.(failure)
-      throw failure
-    }
+  #flush(batch: ReturnType<Hyperbee['batch']>): Promise<void> {
+    return writeStoreBatch(batch, async () => {}, this.#onWriteFailed)
   }
 }
