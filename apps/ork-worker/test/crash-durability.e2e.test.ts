@@ -1,11 +1,11 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { mulberry32, type SimulatedSite } from '@ork/rack-simulator'
+import { mulberry32 } from '@ork/rack-simulator'
 import Corestore from 'corestore'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { type StoredDay, TailLogHistoryStore } from '../src/tail-log/history-store.ts'
-import { offsetWhereItIs, ProcessTestSite } from './support/process-site.ts'
+import { offsetWhereItIs, useProcessTestSite } from './support/process-site.ts'
 import {
   logLines,
   type RunningWorker,
@@ -24,10 +24,13 @@ import {
 const SEED = 0x5eed_2024
 const DAY = 86_400_000
 
-let fixture: ProcessTestSite
-let site: SimulatedSite
-const newClient = () => fixture.newClient()
-const serviceRoot = () => fixture.serviceRoot()
+const suite = useProcessTestSite({
+  name: 'ork-durability',
+  racks: [{ type: 'miner-am-s19xp', count: 4, racks: 2 }],
+  seed: 11,
+})
+const newClient = () => suite.newClient()
+const serviceRoot = () => suite.serviceRoot()
 
 /** The worker's log says nothing went wrong: no error line, no stack trace. */
 function expectCleanLog(stderr: string): void {
@@ -57,16 +60,6 @@ async function until(condition: () => boolean, timeoutMs: number, what: string):
     await sleep(5)
   }
 }
-
-beforeAll(async () => {
-  fixture = await ProcessTestSite.start({
-    name: 'ork-durability',
-    racks: [{ type: 'miner-am-s19xp', count: 4, racks: 2 }],
-    seed: 11,
-  })
-  site = fixture.site
-})
-afterAll(() => fixture?.close())
 
 /** What a rack id holds: its last registered key, or null when not registered. */
 type RackState = string | null
@@ -113,7 +106,7 @@ describe('SIGKILL at random moments', () => {
     const root = serviceRoot()
     const args = workerArgs('durable', root)
     const statusFile = join(root, 'status/wrk-ork-proc-aggr-durable.json')
-    const simulated = site.registrations[0] as { id: string }
+    const simulated = suite.site.registrations[0] as { id: string }
 
     // A kill during the very first start-up (no store yet, or half made), then a real start.
     const first = spawnWorker(args, root)
@@ -124,7 +117,7 @@ describe('SIGKILL at random moments', () => {
     expect(JSON.parse(readFileSync(statusFile, 'utf8'))).toEqual(keys)
     let client = await newClient()
     const call = (method: string, data: unknown) => client.request(keys.rpcPublicKey, method, data, { timeout: 10_000 })
-    for (const registration of site.registrations) expect(await call('registerRack', registration)).toBe(1)
+    for (const registration of suite.site.registrations) expect(await call('registerRack', registration)).toBe(1)
 
     // The model: per rack id, what an exact replay of the acknowledged requests gives.
     const writerIds = (writer: number) =>
@@ -140,10 +133,10 @@ describe('SIGKILL at random moments', () => {
     const verify = async (round: string) => {
       const racks = (await call('listRacks', { keys: true })) as { id: string; info: { rpcPublicKey: string } }[]
       const stored = new Map(racks.map((rack) => [rack.id, rack.info.rpcPublicKey]))
-      for (const registration of site.registrations) expect(stored.has(registration.id)).toBe(true)
+      for (const registration of suite.site.registrations) expect(stored.has(registration.id)).toBe(true)
       for (const id of stored.keys()) {
         // no rack appears that nobody registered
-        expect(known.has(id) || site.registrations.some((registration) => registration.id === id)).toBe(true)
+        expect(known.has(id) || suite.site.registrations.some((registration) => registration.id === id)).toBe(true)
       }
       for (let writer = 0; writer < WRITERS; writer++) {
         const unknown = history[writer]?.findLast((sent) => sent.outcome === 'unknown')?.op
@@ -396,7 +389,7 @@ describe('SIGKILL at random moments', () => {
 
     let worker = await startWorker(args, root)
     let client = await newClient()
-    for (const registration of site.registrations) {
+    for (const registration of suite.site.registrations) {
       expect(await client.request(worker.keys.rpcPublicKey, 'registerRack', registration, { timeout: 10_000 })).toBe(1)
     }
     /** Finished days seen after a kill: they must stay as they are (never fetched again). */

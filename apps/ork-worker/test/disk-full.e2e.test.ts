@@ -1,10 +1,10 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
-import type { SimulatedRack, SimulatedSite } from '@ork/rack-simulator'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { SimulatedRack } from '@ork/rack-simulator'
+import { describe, expect, it } from 'vitest'
 import { type ActionLookup, remoteError, waitFor } from './support/actions-helpers.ts'
-import { offsetWhereItIs, ProcessTestSite } from './support/process-site.ts'
+import { offsetWhereItIs, useProcessTestSite } from './support/process-site.ts'
 import {
   type LogLine,
   logLines,
@@ -27,9 +27,12 @@ const LIMIT_KIB = 2_048
 /** A zone where it is about noon: its yesterday is over, whatever the time the test runs. */
 const NOON_ZONE = { code: 'NOON', offset: offsetWhereItIs(12) }
 
-let fixture: ProcessTestSite
-let site: SimulatedSite
-const newClient = () => fixture.newClient()
+const suite = useProcessTestSite({
+  name: 'ork-disk-full',
+  racks: [{ type: 'miner-am-s19xp', count: 2, racks: 3 }],
+  seed: 5,
+})
+const newClient = () => suite.newClient()
 
 /**
  * A service root on the testnet (its real path: the worker names its store by it): a fast
@@ -37,7 +40,7 @@ const newClient = () => fixture.newClient()
  * job (it would add writes of its own).
  */
 function serviceRoot(): string {
-  const root = fixture.serviceRoot()
+  const root = suite.serviceRoot()
   writeFileSync(join(root, 'config/base.ork.json'), JSON.stringify({ actionIntvlMs: 100 }))
   const aggrData = JSON.parse(readFileSync(join(root, 'config/aggr.data.json'), 'utf8')) as {
     aggrTailLogKeys: { type: string }[]
@@ -96,6 +99,16 @@ async function connect(worker: RunningWorker) {
   }
 }
 
+/** A worker on a fresh root under the file size limit, connected, and one rack of the site with its devices. */
+async function startOnSmallDisk(cluster: string, rackIndex: number) {
+  const root = serviceRoot()
+  const args = workerArgs(cluster, root)
+  const rack = suite.site.racks[rackIndex] as SimulatedRack
+  const devices = await deviceIds(rack)
+  const worker = await startWorker(args, root, { fileSizeLimitKiB: LIMIT_KIB })
+  return { root, args, rack, devices, worker, ...(await connect(worker)) }
+}
+
 /** The log lines written after the store's refusal, which must be there once. */
 function afterRefusal(stderr: string): LogLine[] {
   expect(stderr).not.toMatch(/\n\s+at /)
@@ -105,16 +118,6 @@ function afterRefusal(stderr: string): LogLine[] {
   ])
   return log.slice(log.findIndex((line) => line.msg.startsWith(REFUSAL_LINE)) + 1)
 }
-
-beforeAll(async () => {
-  fixture = await ProcessTestSite.start({
-    name: 'ork-disk-full',
-    racks: [{ type: 'miner-am-s19xp', count: 2, racks: 3 }],
-    seed: 5,
-  })
-  site = fixture.site
-})
-afterAll(() => fixture?.close())
 
 describe('a full disk', () => {
   it('stops a first start in one line, and the next start with room creates the stores', async () => {
@@ -135,16 +138,14 @@ describe('a full disk', () => {
   })
 
   it('refuses the writes it cannot store, keeps serving reads, sends no action it could not start, loses nothing acknowledged', async () => {
-    const root = serviceRoot()
-    const args = workerArgs('full', root)
-    const rack = site.racks[1] as SimulatedRack
-    const devices = await deviceIds(rack)
-    let worker = await startWorker(args, root, { fileSizeLimitKiB: LIMIT_KIB })
-    let { call, actions, push } = await connect(worker)
+    const started = await startOnSmallDisk('full', 1)
+    const { root, args, rack, devices } = started
+    let { worker, call, actions, push } = started
 
     // Before the disk fills: racks, a comment, the daily history, an action waiting for a vote.
     const spare = { id: 'spare-rack', type: 'sensor-spare', info: { rpcPublicKey: 'a'.repeat(64) } }
-    for (const registration of [...site.registrations, spare]) expect(await call('registerRack', registration)).toBe(1)
+    for (const registration of [...suite.site.registrations, spare])
+      expect(await call('registerRack', registration)).toBe(1)
     const comment = { rackId: rack.id, thingId: devices[0], comment: 'fan noisy', user: 'joe' }
     expect(await call('saveThingComment', comment)).toBe(1)
     await until(
@@ -188,13 +189,13 @@ describe('a full disk', () => {
 
     // Reads go on.
     const racks = ((await call('listRacks', {})) as { id: string }[]).map((entry) => entry.id)
-    expect(racks).toEqual([...site.registrations.map((registration) => registration.id), spare.id].sort())
+    expect(racks).toEqual([...suite.site.registrations.map((registration) => registration.id), spare.id].sort())
     expect(((await call('listThings', { fields: { id: 1 } })) as unknown[]).length).toBe(3 * devices.length)
     expect(await call('getAuditLog', { limit: 1000 })).toEqual(audited)
 
     // Several execution ticks and history periods later: neither job has tried to write again.
     await sleep(Math.max(0, refusedAt + 2_500 - Date.now()))
-    expect(site.executedCalls().filter((entry) => entry.actionId === ready)).toEqual([])
+    expect(suite.site.executedCalls().filter((entry) => entry.actionId === ready)).toEqual([])
     const during = await actions([voting, ready])
     expect([during.get(voting)?.type, during.get(ready)?.type]).toEqual(['voting', 'ready'])
     const after = afterRefusal(await stop(worker))
@@ -224,7 +225,7 @@ describe('a full disk', () => {
     expect(settled.get(voting)).toMatchObject({ type: 'voting', action: { votesPos: ['joe'], votesNeg: [] } })
     // the action that could not start runs now, once
     expect(settled.get(ready)?.action.status).toBe('COMPLETED')
-    expect(site.executedCalls().filter((entry) => entry.actionId === ready)).toHaveLength(1)
+    expect(suite.site.executedCalls().filter((entry) => entry.actionId === ready)).toHaveLength(1)
     // every acknowledged write is audited, no refused one is; then the execution of the one that waited
     expect(await call('getAuditLog', { limit: 1000 })).toEqual([
       expect.objectContaining({ kind: 'execution', method: 'execute:setLED', actionIds: [ready], outcome: 'ok' }),
@@ -241,12 +242,9 @@ describe('a full disk', () => {
   }, 60_000)
 
   it('refuses a request that meets the full disk, and ends an action executing then as interrupted at the next start', async () => {
-    const root = serviceRoot()
-    const args = workerArgs('busy', root)
-    const rack = site.racks[2] as SimulatedRack
-    const devices = await deviceIds(rack)
-    let worker = await startWorker(args, root, { fileSizeLimitKiB: LIMIT_KIB })
-    let { call, actions, push } = await connect(worker)
+    const started = await startOnSmallDisk('busy', 2)
+    const { root, args, rack, devices } = started
+    let { worker, call, actions, push } = started
     expect(await call('registerRack', rack.registration())).toBe(1)
     // its calls are held by the rack until the rack closes: it is executing when the disk fills
     rack.setFaults({ neverAnswer: ['queryThing'] })
@@ -283,7 +281,7 @@ describe('a full disk', () => {
     expect(ended?.action.targets[rack.id]?.calls.map((deviceCall) => deviceCall.error)).toEqual(
       devices.map(() => 'ERR_ACTION_INTERRUPTED'),
     )
-    expect(site.executedCalls().filter((entry) => entry.actionId === executing)).toEqual([])
+    expect(suite.site.executedCalls().filter((entry) => entry.actionId === executing)).toEqual([])
     // the closed rack would only cost the history job its deadlines
     expect(await call('forgetRacks', { ids: [rack.id] })).toBe(1)
     await stop(worker)

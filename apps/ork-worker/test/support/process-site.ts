@@ -5,6 +5,7 @@ import { silentLogger } from '@ork/logger'
 import { type SimulatedSite, type SimulatedSiteOptions, startSimulatedSite } from '@ork/rack-simulator'
 import { RpcNode } from '@ork/rpc-transport'
 import { createLoopbackTestnet, type LoopbackTestnet } from '@ork/rpc-transport/testing'
+import { afterAll, beforeAll } from 'vitest'
 import { createServiceRoot } from './harness.ts'
 import { killWorkers } from './worker-process.ts'
 
@@ -76,5 +77,28 @@ export class ProcessTestSite {
     await this.testnet.destroy()
     for (const root of this.#roots) rmSync(root, { recursive: true, force: true })
     rmSync(this.scratch, { recursive: true, force: true })
+  }
+}
+
+/**
+ * A {@link ProcessTestSite} started before the file's tests and closed after them, for test
+ * files that run the worker as a process.
+ */
+export function useProcessTestSite(options: Parameters<typeof ProcessTestSite.start>[0]) {
+  let started: ProcessTestSite | undefined
+  beforeAll(async () => {
+    started = await ProcessTestSite.start(options)
+  })
+  afterAll(() => started?.close())
+  const current = (): ProcessTestSite => {
+    if (!started) throw new Error('the process test site starts in beforeAll')
+    return started
+  }
+  return {
+    get site(): SimulatedSite {
+      return current().site
+    },
+    serviceRoot: () => current().serviceRoot(),
+    newClient: () => current().newClient(),
   }
 }
