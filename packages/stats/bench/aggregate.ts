@@ -126,11 +126,12 @@ const lines = [
   `| hand-written loop | ${plain.median.toFixed(1)} | ${plain.best.toFixed(1)} | ${format(rate(plain.median))} |`,
   '',
   `applyStats (one call per record) takes ${ratio.toFixed(2)}× the time of the hand-written loop; applyStatsBatch (one call per list) takes ${(batch.median / plain.median).toFixed(2)}× (target: within 2×).`,
-  'applyStatsBatch folds all four ops in one pass and reads the shared `last.snap.stats` prefix once per record, through',
-  "closures whose inline caches see only this plan's keys (src/fused-sites.ts); it beats the hand-written loop most likely because",
-  'that loop (kept as written: `for…of`, `?.` at every step) pays for the optional chaining. With 16 other plans run first in',
-  'the same process, so that every pooled closure has seen other keys, applyStatsBatch took 73 ms against 118 ms before this change',
-  '(measured by hand, not by this script). Plans of more than 16 ops are folded op after op as before. applyStats walks each',
+  'applyStatsBatch folds all four ops in one pass and reads the shared `last.snap.stats` prefix once per record, in a loop',
+  "compiled for the plan (src/fused.ts: literal property reads, so each plan's inline caches see only its own keys, however",
+  'many plans a process runs); it beats the hand-written loop most likely because that loop (kept as written: `for…of`, `?.`',
+  'at every step) pays for the optional chaining. The same loop serves plans of any size: aggregateTailLogItems with the shipped',
+  '72-op miner spec over a day of 50 racks (14,400 records in 288 groups) took 16 ms, against 45 ms when plans over 16 ops were',
+  'folded op after op (measured by hand). applyStats walks each',
   "op's full path per call. All three results are checked equal (same keys, `Object.is` on every value) before anything is recorded.",
 ]
 const body = lines.join('\n')

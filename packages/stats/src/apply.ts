@@ -19,17 +19,7 @@ interface Plan {
   steps: Step[]
   /** Every op can be folded in one pass with shared path prefixes (see fused.ts); else undefined. */
   fused: FusedPlan | undefined
-  /** Every op has a batch form, so a list can be folded op after op. */
-  batchable: boolean
 }
-
-/**
- * Above this many ops the one-pass fold loses to op after op: each entry then calls a long
- * sequence of different closures, which the CPU cannot predict, while op after op calls the
- * same one for a whole chunk (measured with the shipped 72-op miner config: fused is faster
- * up to 16 ops, slower from 24).
- */
-const fusedStepLimit = 16
 
 /**
  * Compiled plans, keyed by the `state.ops` object: op names are resolved and `src` paths
@@ -51,11 +41,7 @@ function compile(opsByKey: Record<string, OpSpec>): Plan {
     const read = definition.readsSource ? accessorFor(spec.src) : accessorFor(null)
     steps.push({ key, spec, name: spec.op, src: spec.src, filter: spec.filter, definition, read })
   }
-  return {
-    steps,
-    fused: steps.length <= fusedStepLimit ? compileFused(steps) : undefined,
-    batchable: steps.every((step) => step.definition.batch !== undefined),
-  }
+  return { steps, fused: compileFused(steps) }
 }
 
 function isCurrent(plan: Plan, opsByKey: Record<string, OpSpec>): boolean {
@@ -108,53 +94,17 @@ export function applyStats(state: StatsState, pack: StatsPack, entry: JsValue, e
  *
  * When every op is one that neither writes into entries nor calls user code (`sum`, `avg`,
  * `cnt`, `obj_concat`, `arr_concat`, `alerts_aggr` without `filter`, with a path or no
- * `src`): up to 16 ops, the list is folded in one pass, each path prefix shared by several
- * ops resolved once per entry and the running sums kept in registers; with more ops, op
- * after op in cache-sized chunks. Otherwise entry after entry.
+ * `src`), the list is folded in one pass by a loop compiled for the plan, each path prefix
+ * shared by several ops read once per entry and the running sums kept in local variables
+ * (see fused.ts). Otherwise entry after entry.
  */
 export function applyStatsBatch(state: StatsState, pack: StatsPack, entries: readonly JsValue[], ext?: JsValue): void {
   const plan = planFor(state)
   if (entries.length === 0) return
-  if (plan.fused !== undefined) {
-    // The fused ops never read `ext`. When the fold declines the accumulators in `pack`, only
-    // entry after entry is exact for them.
-    if (!plan.fused.fold(pack, entries, 0, entries.length)) perEntry(state, pack, entries, ext)
-    return
-  }
-  // Op after op is exact only when no two keys share one accumulator (as the one-pass fold checks).
-  if (!plan.batchable || ext !== undefined || !plan.steps.every(isPlainStep) || sharesAccumulators(plan, pack)) {
-    perEntry(state, pack, entries, ext)
-    return
-  }
-  // Chunks small enough to stay in cache while every op reads them.
-  for (let start = 0; start < entries.length; start += batchChunk) {
-    const end = Math.min(entries.length, start + batchChunk)
-    for (const step of plan.steps) {
-      const batch = step.definition.batch as NonNullable<OpDefinition['batch']>
-      pack[step.key] = batch(step.spec, pack[step.key], entries, start, end, step.read)
-    }
-  }
-}
-
-function sharesAccumulators(plan: Plan, pack: StatsPack): boolean {
-  const seen = new Set<unknown>()
-  for (const step of plan.steps) {
-    const accumulator = pack[step.key]
-    if (!accumulator) continue
-    if (seen.has(accumulator)) return true
-    seen.add(accumulator)
-  }
-  return false
-}
-
-function perEntry(state: StatsState, pack: StatsPack, entries: readonly JsValue[], ext: JsValue): void {
+  // The fused ops never read `ext`. When the fold declines the accumulators in `pack`, only
+  // entry after entry is exact for them.
+  if (plan.fused?.fold(pack, entries, 0, entries.length)) return
   for (const entry of entries) applyStats(state, pack, entry, ext)
-}
-
-const batchChunk = 256
-
-function isPlainStep(step: Step): boolean {
-  return !step.spec.filter && typeof step.spec.src !== 'function'
 }
 
 /**

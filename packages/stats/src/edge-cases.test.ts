@@ -65,7 +65,7 @@ describe('compiled plans', () => {
   })
 })
 
-describe('applyStatsBatch beyond 16 ops', () => {
+describe('applyStatsBatch of a large plan (17 ops)', () => {
   it('folds entry after entry when two keys share one accumulator, as applyStats', () => {
     const ops: Record<string, { op: string; src?: string }> = {
       a: { op: 'obj_concat', src: 'x' },

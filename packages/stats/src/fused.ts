@@ -1,4 +1,3 @@
-import { edges1, edges2, edges3, totalLeaves1, totalLeaves2, totalLeaves3, type Visitor } from './fused-sites.ts'
 import type { OpDefinition, ValueFold } from './ops.ts'
 import { parsePath } from './path.ts'
 import type { Accumulator, JsValue, OpSpec, StatsPack } from './types.ts'
@@ -17,7 +16,7 @@ import type { Accumulator, JsValue, OpSpec, StatsPack } from './types.ts'
  * - A `null`/`undefined` met on a path contributes nothing to any of these ops (`avg`
  *   still counts the entry, which is done apart by counting truthy entries), so the subtree
  *   below it is skipped; `sum`/`avg` also skip a falsy value, which would add 0.
- * - `sum`/`avg` keep their running totals in a `Float64Array` (a JavaScript number is a
+ * - `sum`/`avg` keep their running totals in local variables (a JavaScript number is a
  *   double, so nothing changes), `cnt` and the count of `avg` add the number of entries at
  *   the end. That is exact only when the accumulators already in `pack` hold plain numbers
  *   (not `-0`, counts that stay safe integers) and no two ops share an accumulator or a
@@ -64,15 +63,6 @@ function isCount(value: JsValue, entryCount: number): boolean {
   return Number.isSafeInteger(value) && Number.isSafeInteger(value + entryCount)
 }
 
-/**
- * Where the ops of one fold keep their state: the running totals of `sum`/`avg` as doubles
- * (what a JavaScript number is, so nothing changes), the accumulators of `value` ops.
- */
-interface Registers {
-  totals: Float64Array
-  accumulators: Accumulator[]
-}
-
 interface TrieNode {
   sinks: number[]
   children: Map<string, TrieNode>
@@ -82,115 +72,75 @@ function newNode(): TrieNode {
   return { sinks: [], children: new Map() }
 }
 
-/** Calls every target with the same value; unrolled for the usual small counts. */
-function combine(targets: readonly Visitor[]): Visitor {
-  const [t0, t1, t2, t3] = targets as [Visitor, Visitor, Visitor, Visitor]
-  switch (targets.length) {
-    case 1:
-      return t0
-    case 2:
-      return (value) => {
-        t0(value)
-        t1(value)
-      }
-    case 3:
-      return (value) => {
-        t0(value)
-        t1(value)
-        t2(value)
-      }
-    case 4:
-      return (value) => {
-        t0(value)
-        t1(value)
-        t2(value)
-        t3(value)
-      }
-    default:
-      return (value) => {
-        for (let index = 0; index < targets.length; index++) (targets[index] as Visitor)(value)
-      }
+/**
+ * The loop of one plan as JavaScript source: each `src` path becomes literal property reads
+ * (`entry["last"]["snap"]…`, keys written with `JSON.stringify`, so any key is a plain string
+ * literal and nothing from a config can become code), a trie node's value is read once for
+ * all the ops below it, and the running sums stay in local variables. Generated per plan
+ * because V8 keeps inline caches per function: reads shared by every plan would see many
+ * key names and go megamorphic (several times slower), while these see only their own.
+ *
+ * Semantics per node, as the ops one after the other: a `sum`/`avg` adds a truthy value as a
+ * number, a `value` op folds any non-nullish value, and a nullish value ends its branch.
+ */
+function foldLoopSource(root: TrieNode, sinks: readonly Sink[]): string {
+  const lines: string[] = []
+  let variables = 0
+  const emitNode = (node: TrieNode, value: string): void => {
+    for (const slot of node.sinks) {
+      lines.push(
+        (sinks[slot] as Sink).kind === 'value' ? `f${slot}(a${slot}, ${value})` : `if (${value}) t${slot} += +${value}`,
+      )
+    }
+    for (const [key, child] of node.children) {
+      const read = `v${variables++}`
+      lines.push('{', `const ${read} = ${value}[${JSON.stringify(key)}]`, `if (${read} != null) {`)
+      emitNode(child, read)
+      lines.push('}', '}')
+    }
   }
-}
-
-// Round-robin over the copies of each pool, so that paths compiled one after the other
-// (in one plan or across plans) read through different inline caches.
-const turns = new Map<readonly unknown[], number>()
-
-function take<Factory>(pool: readonly Factory[]): Factory {
-  const turn = turns.get(pool) ?? 0
-  turns.set(pool, (turn + 1) % pool.length)
-  return pool[turn] as Factory
-}
-
-/** Reads `keys` from a parent value and hands a non-nullish result to `target`. */
-function edge(keys: readonly string[], target: Visitor): Visitor {
-  switch (keys.length) {
-    case 1:
-      return take(edges1)(keys, target)
-    case 2:
-      return take(edges2)(keys, target)
-    case 3:
-      return take(edges3)(keys, target)
-    default:
-      // Longer chains: the first three keys through a pooled edge, the rest below it.
-      return take(edges3)(keys.slice(0, 3), edge(keys.slice(3), target))
-  }
+  emitNode(root, 'entry')
+  const totalSlots = sinks.flatMap((sink, slot) => (sink.kind === 'sum' || sink.kind === 'avg' ? [slot] : []))
+  const valueSlots = sinks.flatMap((sink, slot) => (sink.kind === 'value' ? [slot] : []))
+  return [
+    "'use strict'",
+    'return function foldLoop(entries, start, stop, totals, accumulators, folds, counts) {',
+    ...totalSlots.map((slot) => `let t${slot} = totals[${slot}]`),
+    ...valueSlots.map((slot) => `const a${slot} = accumulators[${slot}], f${slot} = folds[${slot}]`),
+    'let index = start',
+    'let truthy = 0',
+    'try {',
+    'for (; index < stop; index++) {',
+    'const entry = entries[index]',
+    'if (!entry) continue',
+    'truthy++',
+    ...lines,
+    '}',
+    '} finally {',
+    ...totalSlots.map((slot) => `totals[${slot}] = t${slot}`),
+    'counts[0] = index - start',
+    'counts[1] = truthy',
+    '}',
+    '}',
+  ].join('\n')
 }
 
 /**
- * A path ending in one `sum`/`avg`: the reads and the addition in one closure, because a
- * call per trie level costs about as much as the reads. A falsy value adds 0, which the
- * fold has made a no-op.
+ * Folds `entries[start..stop)` into the registers; writes into `counts` the entries passed
+ * (up to the one that threw, if any) and how many of them were truthy.
  */
-function totalLeaf(keys: readonly string[], totals: Float64Array, slot: number): Visitor {
-  switch (keys.length) {
-    case 1:
-      return take(totalLeaves1)(keys, totals, slot)
-    case 2:
-      return take(totalLeaves2)(keys, totals, slot)
-    case 3:
-      return take(totalLeaves3)(keys, totals, slot)
-    default:
-      return edge(keys.slice(0, keys.length - 3), take(totalLeaves3)(keys.slice(-3), totals, slot))
-  }
-}
+type FoldLoop = (
+  entries: readonly JsValue[],
+  start: number,
+  stop: number,
+  totals: Float64Array,
+  accumulators: readonly Accumulator[],
+  folds: readonly (ValueFold | undefined)[],
+  counts: Float64Array,
+) => void
 
-function totalReceiver(totals: Float64Array, slot: number): Visitor {
-  return (value) => {
-    if (value) totals[slot] = (totals[slot] as number) + +value
-  }
-}
-
-function valueReceiver(registers: Registers, slot: number, fold: ValueFold): Visitor {
-  const accumulators = registers.accumulators
-  return (value) => fold(accumulators[slot] as Accumulator, value)
-}
-
-function compileTrie(node: TrieNode, sinks: readonly Sink[], registers: Registers): Visitor {
-  const receiver = (slot: number): Visitor => {
-    const sink = sinks[slot] as Sink
-    return sink.kind === 'value'
-      ? valueReceiver(registers, slot, sink.fold as ValueFold)
-      : totalReceiver(registers.totals, slot)
-  }
-  const targets = node.sinks.map(receiver)
-  for (const [key, child] of node.children) {
-    const keys = [key]
-    let end = child
-    while (end.sinks.length === 0 && end.children.size === 1) {
-      const [nextKey, next] = end.children.entries().next().value as [string, TrieNode]
-      keys.push(nextKey)
-      end = next
-    }
-    const only = end.sinks[0] as number
-    if (end.children.size === 0 && end.sinks.length === 1 && (sinks[only] as Sink).kind !== 'value') {
-      targets.push(totalLeaf(keys, registers.totals, only))
-    } else {
-      targets.push(edge(keys, compileTrie(end, sinks, registers)))
-    }
-  }
-  return combine(targets)
+function compileFoldLoop(root: TrieNode, sinks: readonly Sink[]): FoldLoop {
+  return new Function(foldLoopSource(root, sinks))() as FoldLoop
 }
 
 /** The fused form of `steps`, or undefined when one of them cannot be fused. */
@@ -226,11 +176,12 @@ export function compileFused(steps: readonly FusableStep[]): FusedPlan | undefin
     }
     node.sinks.push(slot)
   })
-  const registers: Registers = { totals: new Float64Array(sinks.length), accumulators: [] }
-  // Paths have at least one key, so the root has no sinks; it is called with truthy entries only.
-  const visit: Visitor = root.children.size === 0 ? () => {} : compileTrie(root, sinks, registers)
-  const { totals, accumulators } = registers
-  for (let slot = 0; slot < sinks.length; slot++) accumulators.push(placeholder)
+  const totals = new Float64Array(sinks.length)
+  const accumulators: Accumulator[] = sinks.map(() => placeholder)
+  const folds = sinks.map((sink) => sink.fold)
+  const counts = new Float64Array(2)
+  // Compiled at the first fold: a plan used entry by entry only (applyStats) never needs it.
+  let foldLoop: FoldLoop | undefined
   const objects: unknown[] = []
   const seen = new Set<unknown>()
   let running = false
@@ -325,18 +276,12 @@ export function compileFused(steps: readonly FusableStep[]): FusedPlan | undefin
 
   return {
     fold(pack, entries, start, stop) {
+      foldLoop ??= compileFoldLoop(root, sinks)
       if (!begin(pack, stop - start)) return false
-      let truthyCount = 0
-      let index = start
       try {
-        for (; index < stop; index++) {
-          const entry = entries[index]
-          if (!entry) continue
-          truthyCount++
-          visit(entry)
-        }
+        foldLoop(entries, start, stop, totals, accumulators, folds, counts)
       } finally {
-        end(index - start, truthyCount)
+        end(counts[0] as number, counts[1] as number)
       }
       return true
     },

@@ -15,20 +15,6 @@ import type { Accumulator, JsValue, OpSpec, StatsOp } from './types.ts'
 export type OpCalc = (op: OpSpec, current: JsValue, entry: JsValue, ext: JsValue, read: Accessor) => Accumulator
 
 /**
- * Folds `entries[start..end)` into the accumulator in one call. Only for ops that neither
- * write into entries nor throw on JSON data, so that running them op after op gives the same
- * result as entry after entry.
- */
-export type OpBatchCalc = (
-  op: OpSpec,
-  current: JsValue,
-  entries: readonly JsValue[],
-  start: number,
-  end: number,
-  read: Accessor,
-) => Accumulator
-
-/**
  * `sum`/`avg`/`cnt` keep numeric accumulators that the fused path holds in locals;
  * `value` ops fold each resolved value into their accumulator (made by `create` when the
  * pack has none, as `calc` would).
@@ -41,8 +27,6 @@ export type ValueFold = (accumulator: Accumulator, value: JsValue) => void
 /** An op as stored in the op table. */
 export interface OpDefinition {
   calc: OpCalc
-  /** Folds a run of entries for one op; used op after op for plans too large for the fused path. */
-  batch?: OpBatchCalc | undefined
   /**
    * How the fused fast path (`fused.ts`) folds this op: the op neither calls user code nor
    * writes into entries, and its effect depends only on the value its `src` resolves to.
@@ -69,41 +53,12 @@ const sum: OpCalc = (op, current, entry, ext, read) => {
   return accumulator
 }
 
-const sumBatch: OpBatchCalc = (_op, current, entries, start, end, read) => {
-  const accumulator = current || { res: 0 }
-  let total = accumulator.res
-  for (let index = start; index < end; index++) {
-    const entry = entries[index]
-    if (!entry) continue
-    const value = read(entry)
-    total += value ? +value : 0
-  }
-  accumulator.res = total
-  return accumulator
-}
-
 const avg: OpCalc = (op, current, entry, _ext, read) => {
   const accumulator = current || { acc: 0, cnt: 0, res: 0 }
   if (!entry) return accumulator
   if (op.filter && !op.filter(entry)) return accumulator
   accumulator.acc += number(read(entry))
   accumulator.cnt++
-  return accumulator
-}
-
-const avgBatch: OpBatchCalc = (_op, current, entries, start, end, read) => {
-  const accumulator = current || { acc: 0, cnt: 0, res: 0 }
-  let total = accumulator.acc
-  let count = accumulator.cnt
-  for (let index = start; index < end; index++) {
-    const entry = entries[index]
-    if (!entry) continue
-    const value = read(entry)
-    total += value ? +value : 0
-    count++
-  }
-  accumulator.acc = total
-  accumulator.cnt = count
   return accumulator
 }
 
@@ -116,25 +71,6 @@ const cnt: OpCalc = (op, current, entry) => {
   if (op.filter && !op.filter(entry)) return accumulator
   accumulator.res++
   return accumulator
-}
-
-const cntBatch: OpBatchCalc = (_op, current, _entries, start, end) => {
-  const accumulator = current || { res: 0 }
-  let count = accumulator.res
-  for (let index = start; index < end; index++) count++
-  accumulator.res = count
-  return accumulator
-}
-
-/** A batch form that simply loops the per-entry calc (kept monomorphic per op). */
-function loopBatch(calc: OpCalc): OpBatchCalc {
-  return (op, current, entries, start, end, read) => {
-    let accumulator = current
-    for (let index = start; index < end; index++) {
-      accumulator = calc(op, accumulator, entries[index], undefined, read)
-    }
-    return accumulator
-  }
 }
 
 const objConcat: OpCalc = (op, current, entry, _ext, read) => {
@@ -379,25 +315,22 @@ const groupMultipleStats: OpCalc = (op, current, entry, ext) => {
 }
 
 const definitions = {
-  sum: { calc: sum, batch: sumBatch, fused: { kind: 'sum' }, readsSource: true },
-  avg: { calc: avg, batch: avgBatch, fused: { kind: 'avg' }, tally: avgTally, readsSource: true },
-  cnt: { calc: cnt, batch: cntBatch, fused: { kind: 'cnt' }, readsSource: false },
+  sum: { calc: sum, fused: { kind: 'sum' }, readsSource: true },
+  avg: { calc: avg, fused: { kind: 'avg' }, tally: avgTally, readsSource: true },
+  cnt: { calc: cnt, fused: { kind: 'cnt' }, readsSource: false },
   obj_concat: {
     calc: objConcat,
-    batch: loopBatch(objConcat),
     fused: { kind: 'value', fold: objConcatFold, create: () => ({ res: {} }) },
     readsSource: true,
   },
   arr_concat: {
     calc: arrConcat,
-    batch: loopBatch(arrConcat),
     fused: { kind: 'value', fold: arrConcatFold, create: () => ({ res: [] }) },
     readsSource: true,
   },
   nested_obj_concat: { calc: nestedObjConcat, readsSource: true },
   alerts_aggr: {
     calc: alertsAggr,
-    batch: loopBatch(alertsAggr),
     fused: { kind: 'value', fold: alertsAggrFold, create: () => ({ res: {} }) },
     readsSource: true,
   },

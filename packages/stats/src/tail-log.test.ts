@@ -1,4 +1,6 @@
 import { isOrkError } from '@ork/errors'
+import fc from 'fast-check'
+import { Query } from 'mingo'
 import { describe, expect, it } from 'vitest'
 import {
   aggregateTailLogItems,
@@ -11,6 +13,7 @@ import {
   getNestedProperty,
   groupTailLogItems,
   MAX_AGGR_TIMES_COPIES,
+  type Projection,
   prepareTailLogRequest,
   projectRows,
   resolveTailLogSpec,
@@ -206,6 +209,39 @@ describe('tail-log request handling', () => {
     expect(projectRows(rows, {})).toEqual(rows)
     expect(projectRows(rows, { s: 1, 'nested.a': 1 })).toEqual([{ s: 2, nested: { a: 1 } }])
     expect(() => projectRows(rows, { s: 0, ts: 1 })).toThrow('Projection cannot have a mix of inclusion and exclusion.')
+  })
+
+  it('projects top-level inclusions without mingo exactly as mingo does, for any rows', () => {
+    const keyPool = ['ts', 'aggrCount', 's', 'nested', '0', '12', 'x y', '_id', 'constructor', 'a.b', '$s']
+    const value = fc.oneof(fc.jsonValue({ maxDepth: 2 }), fc.constant(undefined))
+    const row = fc.oneof(
+      fc.dictionary(fc.constantFrom(...keyPool), value, { maxKeys: 6 }),
+      fc.dictionary(fc.constantFrom(...keyPool), value, { maxKeys: 6, noNullPrototype: false }),
+    )
+    const projection = fc.dictionary(fc.constantFrom(...keyPool), fc.constantFrom<unknown>(1, true, 0, 2, false), {
+      minKeys: 1,
+      maxKeys: 5,
+    })
+    fc.assert(
+      fc.property(fc.array(row, { maxLength: 4 }), projection, (rows, fields) => {
+        const projected = (() => {
+          try {
+            return { rows: projectRows(rows, fields as Projection) }
+          } catch (error) {
+            return { error: String(error) }
+          }
+        })()
+        const byMingo = (() => {
+          try {
+            return { rows: new Query({}).find(rows, fields as Projection).all() }
+          } catch (error) {
+            return { error: String(error) }
+          }
+        })()
+        expect(projected).toStrictEqual(byMingo)
+      }),
+      { numRuns: 3000 },
+    )
   })
 })
 
