@@ -9,6 +9,7 @@ export {
 } from './errors.ts'
 export { buildFirewall } from './firewall.ts'
 export {
+  decodeJsonReply,
   handleInputError,
   MAX_REPLY_DEPTH,
   parseInputJSON,

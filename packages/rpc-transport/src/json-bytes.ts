@@ -91,10 +91,31 @@ export function elementBoundary(bytes: Buffer, open: number): Buffer {
   return Buffer.concat([Buffer.from(`${OBJECT_BOUNDARY}"`), key, Buffer.from('":')])
 }
 
+/**
+ * A piece is copied between brackets into this buffer and decoded from it: decoding the piece
+ * and adding the brackets as strings would make V8 copy the text once more to flatten it.
+ * Kept between calls up to {@link MAX_KEPT_PIECE_BYTES}; a larger piece (one huge element)
+ * gets a buffer of its own.
+ */
+let bracketed = Buffer.allocUnsafe(0)
+const MAX_KEPT_PIECE_BYTES = 1024 * 1024
+
+function bracketedBuffer(length: number): Buffer {
+  if (bracketed.length >= length) return bracketed
+  if (length > MAX_KEPT_PIECE_BYTES) return Buffer.allocUnsafe(length)
+  bracketed = Buffer.allocUnsafe(Math.min(MAX_KEPT_PIECE_BYTES, Math.max(length, 2 * bracketed.length)))
+  return bracketed
+}
+
 function appendPiece(bytes: Buffer, start: number, end: number, elements: unknown[]): boolean {
+  const length = end - start + 2
+  const bracketed = bracketedBuffer(length)
+  bracketed[0] = OPEN_ARRAY
+  bytes.copy(bracketed, 1, start, end)
+  bracketed[length - 1] = CLOSE_ARRAY
   let parsed: unknown[]
   try {
-    parsed = JSON.parse(`[${bytes.toString('utf8', start, end)}]`) as unknown[]
+    parsed = JSON.parse(bracketed.toString('utf8', 0, length)) as unknown[]
   } catch {
     return false
   }

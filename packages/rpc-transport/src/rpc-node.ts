@@ -9,14 +9,13 @@ import { removeInterruptedDeviceFile } from './device-file.ts'
 import { ErrorCodes, isRetryable, TransportError, toTransportError } from './errors.ts'
 import { allowedPeers, buildFirewall } from './firewall.ts'
 import {
+  decodeJsonReply,
   errorReply,
-  handleInputError,
   MAX_REPLY_DEPTH,
   messageOf,
   parseInputJSON,
   TRANSPORT_MAX_PAYLOAD_BYTES,
   toOutJSON,
-  unusableReplyReason,
 } from './framing.ts'
 import { SEED_DHT, SEED_RPC, SeedStore } from './seeds.ts'
 import { createUdx, DEFAULT_UDP_RECEIVE_BUFFER_BYTES } from './udp-buffers.ts'
@@ -106,6 +105,13 @@ export interface RequestOptions {
    * unparsed: a caller keeping many replies can refuse one it has no room for.
    */
   onReply?: (body: Buffer) => void
+  /**
+   * Decodes the reply's bytes in place of the JSON decoding (which {@link decodeJsonReply}
+   * does): the request resolves with what it returns and rejects with what it throws. For a
+   * caller that decodes replies elsewhere, such as on another thread. Called after `onReply`
+   * and the size check.
+   */
+  decode?: (body: Buffer) => unknown
 }
 
 export interface RequestAllOptions extends RequestOptions {
@@ -423,21 +429,23 @@ export class RpcNode {
     const rpc = this.#requireRpc()
     const key = toPublicKey(publicKey)
     const body = this.#encodeRequest(data)
-    const { onReply } = options
-    if (!onReply) return this.#send(rpc, key, method, body, options, this.#decodeJson)
+    const { onReply, decode } = options
+    if (!onReply && !decode) return this.#send(rpc, key, method, body, options, this.#decodeJson)
     return this.#send(rpc, key, method, body, options, (value) => {
-      onReply(value ?? Buffer.alloc(0))
-      return this.#decodeJson(value)
+      onReply?.(value ?? Buffer.alloc(0))
+      if (!decode) return this.#decodeJson(value)
+      this.#checkReplySize(value)
+      return decode(value ?? Buffer.alloc(0))
     })
   }
 
   readonly #decodeJson = (value: Buffer | null): unknown => {
+    this.#checkReplySize(value)
+    return decodeJsonReply(value)
+  }
+
+  #checkReplySize(value: Buffer | null): void {
     if (value && value.byteLength > this.#maxPayloadBytes) throw new OrkError(ErrorCodes.PAYLOAD_TOO_LARGE)
-    const parsed = parseInputJSON(value)
-    handleInputError(parsed)
-    const reason = unusableReplyReason(parsed, MAX_REPLY_DEPTH)
-    if (reason !== null) throw new OrkError(ErrorCodes.DATA_FORMAT, { reason })
-    return parsed
   }
 
   /** Sends raw bytes (e.g. to `echo` / `ping`) and resolves with the raw reply (empty Buffer for none). */

@@ -153,6 +153,25 @@ describe('payload size limits', () => {
     expect(await rejection(client.request(server.rpcPublicKey, 'big', { size: 10 }, { onReply: refuse }))).toBe(refusal)
   })
 
+  it('resolves with what decode makes of the bytes, after onReply and the size check', async () => {
+    const seen: string[] = []
+    const onReply = () => seen.push('onReply')
+    const decode = (body: Buffer) => {
+      seen.push('decode')
+      return { bytes: body.byteLength }
+    }
+    expect(await client.request(server.rpcPublicKey, 'big', { size: 10 }, { onReply, decode })).toEqual({ bytes: 12 })
+    expect(seen).toEqual(['onReply', 'decode'])
+    const refusal = new OrkError('ERR_UNDECODABLE')
+    const refuse = () => {
+      throw refusal
+    }
+    expect(await rejection(client.request(server.rpcPublicKey, 'big', { size: 10 }, { decode: refuse }))).toBe(refusal)
+    const small = await fixture.node({ maxPayloadBytes: 100 })
+    const tooLarge = await rejection(small.request(server.rpcPublicKey, 'big', { size: 500 }, { decode }))
+    expect(isOrkError(tooLarge, ErrorCodes.PAYLOAD_TOO_LARGE)).toBe(true)
+  })
+
   it('takes a request of exactly maxPayloadBytes and refuses one byte more', async () => {
     // A small reply ('property' answers `a.b`), so only the request is at the limit.
     const padded = (bytes: number) => {
