@@ -100,6 +100,28 @@ describe('a down rack that is back but slower than the probe deadline', () => {
   })
 })
 
+describe('decodeReply', () => {
+  it("hands each rack's reply bytes to decodeReply with the rack and its index, and fails the rack it throws for", async () => {
+    const racks: RackRecord[] = ['r1', 'r2', 'r3'].map((id) => ({ ...rack, id }))
+    const transport: RackRequester = {
+      request: async (key, _method, _data, options) => {
+        if (!options?.decode) throw new Error('no decode given')
+        return options.decode(Buffer.from(`reply of ${String(key)}`))
+      },
+    }
+    const decodeReply = (body: Buffer, of: RackRecord, index: number) => {
+      if (of.id === 'r2') throw new Error('undecodable')
+      return `${of.id}#${index}: ${body.toString()}`
+    }
+    const results = await new RackFanOut({ transport }).fanOut(racks, 'tailLog', {}, { decodeReply })
+    expect(results.map((result) => (result.ok ? result.value : result.error.message))).toEqual([
+      `r1#0: reply of ${rack.info.rpcPublicKey}`,
+      'undecodable',
+      `r3#2: reply of ${rack.info.rpcPublicKey}`,
+    ])
+  })
+})
+
 describe('maxReplyBytes', () => {
   const racks: RackRecord[] = ['r1', 'r2', 'r3', 'r4'].map((id) => ({ ...rack, id }))
   /** Racks answering their reply (JSON text) as the transport does: its bytes first, then the value. */

@@ -14,7 +14,7 @@ export interface RackRequester {
     key: string | Buffer,
     method: string,
     data: unknown,
-    options?: { timeout?: number; onReply?: (body: Buffer) => void },
+    options?: { timeout?: number; onReply?: (body: Buffer) => void; decode?: (body: Buffer) => unknown },
   ): Promise<unknown>
 }
 
@@ -39,6 +39,11 @@ export interface FanOutOptions {
    * not asked, replies still on their way are dropped unparsed.
    */
   maxReplyBytes?: number
+  /**
+   * Decodes each rack's reply bytes in place of the transport's JSON decoding (see
+   * {@link CallOptions.decode}); `index` is the rack's place in `racks`.
+   */
+  decodeReply?: (body: Buffer, rack: RackRecord, index: number) => unknown
 }
 
 /** Options of one rack's request. */
@@ -52,6 +57,11 @@ export interface CallOptions {
   write?: boolean
   /** Called with the reply's bytes before they are parsed; what it throws fails the request. */
   onReply?: (body: Buffer) => void
+  /**
+   * Decodes the reply's bytes in place of the transport's JSON decoding: the call resolves with
+   * what it returns, and what it throws fails the request like an undecodable reply.
+   */
+  decode?: (body: Buffer) => unknown
 }
 
 /** The payload sent to every rack, or a function building each rack's own payload. */
@@ -133,7 +143,7 @@ export class RackFanOut {
     /** Estimated size of the replies this fan-out keeps, held until it settles (its results keep them). */
     let heldSize = 0
     const settled = Promise.all(
-      racks.map((rack) =>
+      racks.map((rack, index) =>
         limit(async (): Promise<FanOutResult<T>> => {
           if (budget?.exceeded) return { rack, ok: false, error: budget.error }
           /** This rack's reply as taken: given back if it then fails. */
@@ -152,7 +162,9 @@ export class RackFanOut {
           }
           try {
             const data = typeof payload === 'function' ? payload(rack) : payload
-            const callOptions = { timeout, write: options.write === true, onReply }
+            const { decodeReply } = options
+            const decode = decodeReply ? (body: Buffer) => decodeReply(body, rack, index) : undefined
+            const callOptions = { timeout, write: options.write === true, onReply, ...(decode ? { decode } : {}) }
             const value = (await this.call(rack, method, data, callOptions)) as T
             return { rack, ok: true, value }
           } catch (error) {
@@ -190,6 +202,7 @@ export class RackFanOut {
       const value = await this.#transport.request(key, method, payload, {
         timeout,
         ...(options.onReply ? { onReply: options.onReply } : {}),
+        ...(options.decode ? { decode: options.decode } : {}),
       })
       // The rack may have been forgotten or re-keyed meanwhile: its late outcome is then dropped.
       if (this.#health.isCurrent(identity, ticket)) this.#health.recordAnswer(identity)
