@@ -6,6 +6,7 @@ import type { WorkerConfig } from './config/load-config.ts'
 import type { GlobalConfig } from './config/schemas.ts'
 import type { TailLogAggregationJob } from './tail-log/aggregate-job.ts'
 import type { TailLogHistoryStore } from './tail-log/history-store.ts'
+import type { OffThreadAggregation } from './tail-log/off-thread-aggregation.ts'
 
 /** What every method handler and background job of the ork works with. */
 export interface OrkContext {
@@ -26,6 +27,8 @@ export interface OrkContext {
   auditLog: AuditLog
   /** The daily site-metrics history (`tail-log-aggr` bee). */
   tailLogHistory: TailLogHistoryStore
+  /** Where tailLog decodes and aggregates rack replies: a thread of its own. */
+  tailLogThread: OffThreadAggregation
   /** The job filling {@link tailLogHistory}; undefined when aggr.data.json or aggr.stats.json is absent. */
   tailLogAggregation: TailLogAggregationJob | undefined
   /** The ork's clock (ms); tests control it through `StartOrkOptions.now`. */

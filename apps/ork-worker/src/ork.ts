@@ -20,6 +20,7 @@ import { parseRequest } from './rpc/method.ts'
 import { StoreHealth } from './store-health.ts'
 import { DEFAULT_TAIL_LOG_INTERVAL_MS, TailLogAggregationJob } from './tail-log/aggregate-job.ts'
 import { TailLogHistoryStore } from './tail-log/history-store.ts'
+import { OffThreadAggregation } from './tail-log/off-thread-aggregation.ts'
 import { runTailLog } from './tail-log/run-tail-log.ts'
 
 /**
@@ -165,6 +166,8 @@ export async function startOrk(options: StartOrkOptions): Promise<OrkHandle> {
     })
     await tailLogHistory.ready()
     closers.push(() => tailLogHistory.close())
+    const tailLogThread = new OffThreadAggregation({ logger: logger.child('tail-log') })
+    closers.push(() => tailLogThread.close())
     const now = options.now ?? Date.now
 
     const context: OrkContext = {
@@ -177,6 +180,7 @@ export async function startOrk(options: StartOrkOptions): Promise<OrkHandle> {
       actions,
       auditLog,
       tailLogHistory,
+      tailLogThread,
       tailLogAggregation: undefined,
       now,
     }

@@ -12,6 +12,7 @@ import { tailLogMultiRequests } from '../src/methods/tail-log.ts'
 import { DAY_SETTLE_MS, DEFAULT_TAIL_LOG_STORE_DAYS, TailLogAggregationJob } from '../src/tail-log/aggregate-job.ts'
 import { customRangeAggr } from '../src/tail-log/custom-range.ts'
 import { TailLogHistoryStore } from '../src/tail-log/history-store.ts'
+import { OffThreadAggregation } from '../src/tail-log/off-thread-aggregation.ts'
 import { runTailLog, runWrkExtData, type TailLogDependencies } from '../src/tail-log/run-tail-log.ts'
 import {
   DAY_MS,
@@ -550,6 +551,8 @@ describe('the daily history job decisions (a fake tailLog, one fixed-offset zone
 
 describe('runTailLog against fake racks', () => {
   const rack = (id: string) => ({ id, type: 'pool-x', info: {} }) as RackRecord
+  const aggregation = new OffThreadAggregation({ logger: silentLogger })
+  afterAll(() => aggregation.close())
   type Reply = { ok: true; value: unknown } | { ok: false; error: Error }
 
   function dependencies(
@@ -565,6 +568,7 @@ describe('runTailLog against fake racks', () => {
       maxReplyBytes: TRANSPORT_MAX_PAYLOAD_BYTES,
       fanOut: async (targets, method, payload) =>
         targets.map((target) => ({ rack: target, ...reply(target, method, payload) })),
+      aggregation,
       logger: silentLogger,
     }
   }

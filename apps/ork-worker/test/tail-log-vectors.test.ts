@@ -8,6 +8,7 @@ import { TRANSPORT_MAX_PAYLOAD_BYTES } from '@ork/rpc-transport'
 import { type AggrStatsConfig, type CrossThingConfig, projectRows, type TailLogRequest } from '@ork/stats'
 import Corestore from 'corestore'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { OffThreadAggregation } from '../src/tail-log/off-thread-aggregation.ts'
 import { runTailLog, type TailLogDependencies } from '../src/tail-log/run-tail-log.ts'
 
 /**
@@ -58,7 +59,10 @@ beforeAll(async () => {
   await registry.ready()
 })
 
+const aggregation = new OffThreadAggregation({ logger: silentLogger })
+
 afterAll(async () => {
+  await aggregation.close()
   await registry?.close()
   await store?.close()
   rmSync(directory, { recursive: true, force: true })
@@ -76,15 +80,21 @@ async function run(vector: Vector) {
   }
   const sent: { rackId: string; method: string; payload: unknown }[] = []
   const transport = {
-    async request(key: string | Buffer, method: string, data: unknown) {
+    async request(
+      key: string | Buffer,
+      method: string,
+      data: unknown,
+      options?: { decode?: (body: Buffer) => unknown },
+    ) {
       const entry = racksByKey.get(String(key))
       if (!entry) throw new Error('unknown rack')
-      // What crosses the wire is JSON, both ways.
+      // What crosses the wire is JSON, both ways; the reply's bytes go to the aggregation thread.
       sent.push({ rackId: entry.rack.rackId, method, payload: JSON.parse(JSON.stringify(data)) })
       const answer = method === 'listThings' ? entry.things : entry.rack
       if (!answer) return []
       if (answer.error !== undefined) throw new Error(answer.error)
-      return structuredClone(answer.reply)
+      const body = Buffer.from(JSON.stringify(answer.reply))
+      return options?.decode ? options.decode(body) : JSON.parse(body.toString())
     },
   }
   const request = structuredClone(vector.request)
@@ -105,6 +115,7 @@ async function run(vector: Vector) {
     allRacks: () => registry.all(),
     maxReplyBytes: TRANSPORT_MAX_PAYLOAD_BYTES,
     fanOut: (selected, method, payload, options) => racks.fanOut(selected, method, payload, options),
+    aggregation,
     logger,
   }
   const outcome = await runTailLog(dependencies, request).then(

@@ -18,7 +18,8 @@ import { silentLogger } from '@ork/logger'
 import type { RackRecord } from '@ork/rack-registry'
 import { compareThings } from '@ork/rack-simulator'
 import { RpcNode, type RpcNodeOptions } from '@ork/rpc-transport'
-import { applyStats, type OpSpec, projectRows, type StatsPack, tallyStats } from '@ork/stats'
+import { applyStats, type OpSpec, type StatsPack, tallyStats } from '@ork/stats'
+import { Query } from 'mingo'
 
 const CONCURRENCY = 25
 const TIMEOUT_MS = 10_000
@@ -58,7 +59,8 @@ export function referenceAggregate(items: unknown[], ops: Record<string, OpSpec>
     rows.push(row)
   }
   rows.sort((a, b) => (a.ts as number) - (b.ts as number))
-  return projectRows(rows, aggrFields)
+  // mingo itself, as the reference (@ork/stats's projectRows copies plain inclusions without it).
+  return new Query({}).find(rows, aggrFields).all()
 }
 
 export interface ReferencePipeline {

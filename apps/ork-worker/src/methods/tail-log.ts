@@ -21,6 +21,7 @@ export function tailLogDependencies(context: OrkContext): TailLogDependencies {
     allRacks: () => context.registry.all(),
     maxReplyBytes: context.maxReplyBytes,
     fanOut: (racks, method, payload, options) => context.racks.fanOut(racks, method, payload, options),
+    aggregation: context.tailLogThread,
     logger: context.logger,
   }
 }
@@ -56,6 +57,7 @@ const TAIL_LOG_ERRORS = [
   'ERR_TYPE_INVALID',
   'ERR_TYPE_AGGR_INVALID',
   'ERR_QUERY_INVALID',
+  'ERR_TAIL_LOG_AGGREGATION_FAILED',
 ] as const
 
 const tailLogRow = z.looseObject({

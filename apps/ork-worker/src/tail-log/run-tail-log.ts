@@ -1,5 +1,5 @@
 import type { Logger } from '@ork/logger'
-import type { RackRecord } from '@ork/rack-registry'
+import type { FanOutOptions, RackRecord } from '@ork/rack-registry'
 import { RemoteError } from '@ork/rpc-transport'
 import {
   type AggrStatsConfig,
@@ -9,13 +9,17 @@ import {
   type CrossThingQuery,
   collectRackItems,
   compilePath,
-  computeTailLog,
   groupTailLogItems,
+  type JsValue,
+  prepareTailLogRequest,
+  projectRows,
+  resolveTailLogSpec,
   type TailLogRequest,
   type TailLogSpec,
   tallyStats,
 } from '@ork/stats'
 import { concatSwallowingFailures, logFailure } from '../rpc/fan-out-policies.ts'
+import { type OffThreadAggregation, SENT_TO_THREAD, type ThreadAggregate } from './off-thread-aggregation.ts'
 
 /** What the site-metrics code needs from the ork: its config, its racks and the fan-out. */
 export interface TailLogDependencies {
@@ -31,10 +35,15 @@ export interface TailLogDependencies {
     racks: readonly RackRecord[],
     method: string,
     payload: unknown,
-    options?: { maxReplyBytes?: number },
+    options?: Pick<FanOutOptions, 'maxReplyBytes' | 'decodeReply'>,
   ) => Promise<({ rack: RackRecord; ok: true; value: unknown } | { rack: RackRecord; ok: false; error: Error })[]>
+  /** Where tailLog decodes and aggregates the racks' replies. */
+  aggregation: OffThreadAggregation
   logger: Logger
-  /** Called with the milliseconds spent aggregating (everything after the rack replies), for benchmarks. */
+  /**
+   * Called with the milliseconds spent aggregating, for benchmarks: grouping and ops on the
+   * aggregation thread, then cross-thing aggregation and projection (decoding excluded).
+   */
   onAggregationTime?: ((milliseconds: number) => void) | undefined
 }
 
@@ -140,53 +149,67 @@ function specsFor(
 }
 
 /**
- * The ork's tailLog (ork-behaviour.md 4.7) through @ork/stats: racks of the type family get
- * the request with the ork-added projections (the request and the config stay untouched,
- * Q2), failed racks contribute nothing and are logged with the rack id, type, key and tag.
+ * The ork's tailLog (ork-behaviour.md 4.7), as @ork/stats `computeTailLog` does it, with the
+ * racks' replies decoded and aggregated on the aggregation thread: racks of the type family get
+ * the request with the ork-added projections (the request and the config stay untouched, Q2),
+ * failed racks contribute nothing and are logged with the rack id, type, key and tag.
  */
 export async function runTailLog(dependencies: TailLogDependencies, request: TailLogRequest): Promise<TailLogOutcome> {
-  let failedRacks = 0
-  let answeredRacks = 0
-  let repliedAt = 0
   const aggrCrossthg = dependencies.aggrCrossthg()
-  const rows = await computeTailLog({
-    request,
-    aggrStats: specsFor(dependencies.aggrStats(), aggrCrossthg, request),
-    aggrCrossthg,
-    fetchRackReplies: async (rackRequest) => {
-      const results = await dependencies.fanOut(dependencies.selectRacks(String(request.type)), 'tailLog', rackRequest)
-      const replies = results.map((result) => {
-        if (result.ok) {
-          answeredRacks++
-          return result.value
-        }
-        if (isEmptyLogAnswer(result.error)) {
-          answeredRacks++
-          dependencies.logger.debug('rack has no log records in the range', {
-            rackId: result.rack.id,
-            key: request.key,
-            tag: request.tag,
-          })
-          return []
-        }
-        failedRacks++
-        dependencies.logger.warn('rack request failed', {
-          method: 'tailLog',
+  const spec = resolveTailLogSpec(specsFor(dependencies.aggrStats(), aggrCrossthg, request), request.type)
+  const { rackRequest, aggrFields } = prepareTailLogRequest(request, spec)
+  const racks = dependencies.selectRacks(String(request.type))
+  const run = dependencies.aggregation.begin()
+  let aggregate: ThreadAggregate
+  let answeredRacks = 0
+  let failedRacks = 0
+  const failed = (rack: RackRecord, error: Error) => {
+    failedRacks++
+    dependencies.logger.warn('rack request failed', {
+      method: 'tailLog',
+      rackId: rack.id,
+      type: request.type,
+      key: request.key,
+      tag: request.tag,
+      error,
+    })
+  }
+  try {
+    const results = await dependencies.fanOut(racks, 'tailLog', rackRequest, {
+      decodeReply: (body, _rack, index) => run.decode(body, index),
+    })
+    for (const [index, result] of results.entries()) {
+      if (result.ok) {
+        answeredRacks++
+        if (result.value !== SENT_TO_THREAD) run.setValue(index, result.value)
+      } else if (isEmptyLogAnswer(result.error)) {
+        answeredRacks++
+        dependencies.logger.debug('rack has no log records in the range', {
           rackId: result.rack.id,
-          type: request.type,
           key: request.key,
           tag: request.tag,
-          error: result.error,
         })
-        return []
-      })
-      repliedAt = performance.now()
-      return replies
-    },
-    listThings: (query) => listThingsOnAllRacks(dependencies, query),
-    onAggregationError: (error) => dependencies.logger.warn('tailLog aggregation stopped early', { error }),
-  })
-  if (dependencies.onAggregationTime && repliedAt > 0) dependencies.onAggregationTime(performance.now() - repliedAt)
+      } else {
+        failed(result.rack, result.error)
+      }
+    }
+    aggregate = await run.finish(racks.length, spec, request.aggrTimes)
+  } finally {
+    run.drop()
+  }
+  for (const { index, error } of aggregate.failures) {
+    answeredRacks--
+    failed(racks[index] as RackRecord, error)
+  }
+  if (aggregate.aggregationError) {
+    dependencies.logger.warn('tailLog aggregation stopped early', { error: aggregate.aggregationError })
+  }
+  const finishedAt = performance.now()
+  const linked = await applyRequestedCrossThings(aggregate.rows as JsValue[], request, aggrCrossthg, (query) =>
+    listThingsOnAllRacks(dependencies, query),
+  )
+  const rows = projectRows(linked, aggrFields)
+  dependencies.onAggregationTime?.(aggregate.aggregationMs + performance.now() - finishedAt)
   return { rows, answeredRacks, failedRacks }
 }
 
