@@ -11,9 +11,9 @@ import { type FromThread, restoreError, type ToThread } from './aggregation-prot
  * tailLog's decoding and aggregation of rack replies, on a thread of their own.
  *
  * Why: a day of 5-minute records from 50 racks is 7.7 MiB of JSON, and parsing it took about a
- * third of a tailLog on the thread that also receives the replies. Each parse there held up the
- * acknowledgements of the replies still arriving, so the racks sent slower. Here the replies go
- * to the thread as bytes as they arrive, the thread parses them (as the transport would, see
+ * third of a tailLog on the thread that also receives the replies: each parse there delayed the
+ * packets of the replies still arriving, and every other request. Here the replies go to the
+ * thread as bytes as they arrive, the thread parses them (as the transport would, see
  * `decodeJsonReply`) and aggregates them in rack order; only the rows come back. The main
  * thread keeps its event loop for the network and the other requests.
  *
@@ -74,8 +74,8 @@ export class OffThreadAggregation {
     return new AggregationRun(this, this.#thread, this.#nextRun++)
   }
 
-  /** @internal The thread a run was begun on is still the one running, and its finish is awaited. */
-  expect(thread: Worker, run: number, pending: Pending): void {
+  /** @internal Awaits a run's rows, or fails it at once when the thread it was begun on has stopped. */
+  awaitFinish(thread: Worker, run: number, pending: Pending): void {
     if (thread !== this.#thread) {
       pending.reject(new OrkError('ERR_TAIL_LOG_AGGREGATION_FAILED', { reason: 'aggregation thread stopped' }))
       return
@@ -173,7 +173,7 @@ export class AggregationRun {
   finish(rackCount: number, spec: TailLogSpec, aggrTimes: AggrTimeRange[] | undefined): Promise<ThreadAggregate> {
     this.#ended = true
     return new Promise((resolve, reject) => {
-      this.#owner.expect(this.#thread, this.#id, { resolve, reject })
+      this.#owner.awaitFinish(this.#thread, this.#id, { resolve, reject })
       this.#post({ type: 'finish', run: this.#id, rackCount, spec, aggrTimes })
     })
   }
