@@ -201,8 +201,8 @@ After the ${WARM_UP_MS / 1000} s warm-up: heap ${fixed(first.heapMiB)} → ${fix
 Where it goes: heap snapshots of a 240 s run (\`SOAK_SNAPSHOTS=1\` writes one per sample to /tmp) showed every object
 added after the warm-up held by Hyperbee's node cache, whose entries are capped (4,096 for the data store,
 \`DATA_STORE_CACHE_ENTRIES\` in src/ork.ts) while the cached nodes of the growing action and audit trees get larger.
-The rss follows V8's heap total and RocksDB's memtables (a 64 MiB write buffer per store, flushed to table files: the
-few extra fds).`
+The rss follows V8's heap total, RocksDB's memtables (a 64 MiB write buffer per store, flushed to table files: the
+few extra fds) and, since 2026-11-30, the tailLog aggregation thread's own heap (about 55 MiB more rss than before it).`
 console.log(body)
 const command = 'pnpm --filter @ork/ork-worker bench:soak'
 recordBenchmark('ork-soak', process.env.ORK_SOAK_SECONDS ? `ORK_SOAK_SECONDS=${SECONDS} ${command}` : command, body)
