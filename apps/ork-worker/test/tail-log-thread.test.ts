@@ -9,20 +9,14 @@ import type { AggrStatsConfig, TailLogRequest } from '@ork/stats'
 import { afterAll, describe, expect, it } from 'vitest'
 import { OffThreadAggregation } from '../src/tail-log/off-thread-aggregation.ts'
 import { runTailLog, type TailLogDependencies } from '../src/tail-log/run-tail-log.ts'
+import { type FakeRequestOptions, replyAsTransport } from './support/fake-transport.ts'
 
 /** Racks answering these reply texts through a transport that hands the bytes to the fan-out's decoder. */
 function siteAnswering(replies: Record<string, string>, aggregation: OffThreadAggregation) {
   const racks = Object.keys(replies).map((id) => ({ id, type: 'miner-x', info: { rpcPublicKey: id } }) as RackRecord)
   const transport = {
-    async request(
-      key: string | Buffer,
-      _method: string,
-      _data: unknown,
-      options?: { decode?: (body: Buffer) => unknown },
-    ) {
-      const body = Buffer.from(replies[String(key)] as string)
-      return options?.decode ? options.decode(body) : JSON.parse(body.toString())
-    },
+    request: async (key: string | Buffer, _method: string, _data: unknown, options?: FakeRequestOptions) =>
+      replyAsTransport(Buffer.from(replies[String(key)] as string), options),
   }
   const fanOut = new RackFanOut({ transport, logger: silentLogger })
   const warnings: { message: string; fields: Record<string, unknown> | undefined }[] = []

@@ -10,6 +10,7 @@ import Corestore from 'corestore'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { OffThreadAggregation } from '../src/tail-log/off-thread-aggregation.ts'
 import { runTailLog, type TailLogDependencies } from '../src/tail-log/run-tail-log.ts'
+import { type FakeRequestOptions, replyAsTransport } from './support/fake-transport.ts'
 
 /**
  * The recorded reference tailLog vectors replayed through the worker's own tailLog path:
@@ -80,12 +81,7 @@ async function run(vector: Vector) {
   }
   const sent: { rackId: string; method: string; payload: unknown }[] = []
   const transport = {
-    async request(
-      key: string | Buffer,
-      method: string,
-      data: unknown,
-      options?: { decode?: (body: Buffer) => unknown },
-    ) {
+    async request(key: string | Buffer, method: string, data: unknown, options?: FakeRequestOptions) {
       const entry = racksByKey.get(String(key))
       if (!entry) throw new Error('unknown rack')
       // What crosses the wire is JSON, both ways; the reply's bytes go to the aggregation thread.
@@ -93,8 +89,7 @@ async function run(vector: Vector) {
       const answer = method === 'listThings' ? entry.things : entry.rack
       if (!answer) return []
       if (answer.error !== undefined) throw new Error(answer.error)
-      const body = Buffer.from(JSON.stringify(answer.reply))
-      return options?.decode ? options.decode(body) : JSON.parse(body.toString())
+      return replyAsTransport(Buffer.from(JSON.stringify(answer.reply)), options)
     },
   }
   const request = structuredClone(vector.request)
